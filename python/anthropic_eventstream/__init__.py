@@ -1,0 +1,55 @@
+"""Fast, honest AWS event-stream decoding for Claude on Amazon Bedrock.
+
+Framing (``EventStreamDecoder``, ``Message``, ``encode_message``) runs in a Rust extension when it is
+available and in pure Python otherwise, with identical behaviour; ``BACKEND`` says which. The SDK shim
+(``install``, ``accelerate``, ``AWSEventStreamDecoder``) plugs it into the ``anthropic`` SDK; the botocore
+shim (``install_botocore``) into boto3's ``EventStream``.
+"""
+
+from __future__ import annotations
+
+from ._anthropic import AWSEventStreamDecoder, accelerate, install, is_installed, status_for_error, uninstall
+from ._backend import BACKEND, ENV_VAR
+from ._botocore import install_botocore, uninstall_botocore
+from ._errors import (
+    ChecksumMismatch,
+    DuplicateHeader,
+    EventStreamError,
+    InvalidChunk,
+    InvalidHeadersLength,
+    InvalidHeaderValue,
+    InvalidPayloadLength,
+    NotAnEventStream,
+    TruncatedStreamError,
+)
+from ._framing import EventStreamDecoder, HeaderType, HeaderValue, Message, encode_message
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKEND",
+    "ENV_VAR",
+    "AWSEventStreamDecoder",
+    "ChecksumMismatch",
+    "DuplicateHeader",
+    "EventStreamDecoder",
+    "EventStreamError",
+    "HeaderType",
+    "HeaderValue",
+    "InvalidChunk",
+    "InvalidHeaderValue",
+    "InvalidHeadersLength",
+    "InvalidPayloadLength",
+    "Message",
+    "NotAnEventStream",
+    "TruncatedStreamError",
+    "__version__",
+    "accelerate",
+    "encode_message",
+    "install",
+    "install_botocore",
+    "is_installed",
+    "status_for_error",
+    "uninstall",
+    "uninstall_botocore",
+]

@@ -1,0 +1,77 @@
+"""The one exception hierarchy, shared by both backends.
+
+The native extension raises these very classes (it imports this module), so ``except ChecksumMismatch``
+works the same whichever backend decoded the bytes. The four names botocore also defines
+(``ChecksumMismatch``, ``InvalidHeadersLength``, ``InvalidPayloadLength``, ``DuplicateHeader``) are raised
+for exactly the inputs botocore raises them for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ChecksumMismatch",
+    "DuplicateHeader",
+    "EventStreamError",
+    "InvalidChunk",
+    "InvalidHeaderValue",
+    "InvalidHeadersLength",
+    "InvalidPayloadLength",
+    "NotAnEventStream",
+    "TruncatedStreamError",
+]
+
+
+class EventStreamError(ValueError):
+    """A stream that cannot be decoded.
+
+    ``offset`` is the byte offset, from the start of the stream, of the frame the problem was found in.
+    ``messages`` holds what the failing ``feed()`` call decoded before the problem, so nothing that arrived
+    intact is lost; it is empty when raised again by later calls.
+    """
+
+    offset: int | None
+    messages: list[Any]
+
+    def __init__(self, message: str, *, offset: int | None = None, messages: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.messages = messages if messages is not None else []
+
+
+class ChecksumMismatch(EventStreamError):
+    """The prelude CRC or the message CRC does not match the bytes."""
+
+
+class NotAnEventStream(ChecksumMismatch):
+    """The body is text (a proxy's JSON error, an SSE stream, an HTML page), not an AWS event stream.
+
+    A subclass of ``ChecksumMismatch`` because that is what botocore reports for such a body; the message
+    shows the first bytes received.
+    """
+
+
+class InvalidHeadersLength(EventStreamError):
+    """The prelude's headers length exceeds ``max_headers_length``."""
+
+
+class InvalidPayloadLength(EventStreamError):
+    """The payload length implied by the prelude exceeds ``max_payload_length``."""
+
+
+class InvalidHeaderValue(EventStreamError):
+    """A header is malformed (unknown type, bad UTF-8, running past its section) or the lengths of a frame
+    do not add up."""
+
+
+class DuplicateHeader(EventStreamError):
+    """A header name appears twice in one frame."""
+
+
+class TruncatedStreamError(EventStreamError):
+    """The stream ended inside a frame: the answer is incomplete."""
+
+
+class InvalidChunk(EventStreamError):
+    """A Bedrock ``chunk`` event whose payload is not ``{"bytes": "<base64 of UTF-8 JSON>"}``."""

@@ -1,0 +1,187 @@
+//! The one error type of the crate.
+//!
+//! [`ErrorKind`] says what went wrong; [`Error`] adds the stream offset of the frame it went wrong in.
+//! [`ErrorClass`] is the coarse family each kind belongs to: the Python layer raises one exception class per
+//! family, with the same names botocore uses where botocore has one.
+
+use std::fmt;
+
+/// The exception family of an error, one per Python exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    ChecksumMismatch,
+    NotAnEventStream,
+    InvalidHeadersLength,
+    InvalidPayloadLength,
+    InvalidHeaderValue,
+    DuplicateHeader,
+    TruncatedStream,
+    InvalidChunk,
+}
+
+/// What went wrong, independent of where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The CRC32 of the first 8 bytes does not match the prelude's CRC field.
+    PreludeChecksum { expected: u32, computed: u32 },
+    /// The CRC32 of the frame (without its last 4 bytes) does not match the message CRC field.
+    MessageChecksum { expected: u32, computed: u32 },
+    /// The stream's first bytes are text (JSON, SSE, HTML), not a binary prelude.
+    NotAnEventStream { head: Vec<u8> },
+    /// The prelude's headers length is over the configured maximum.
+    HeadersTooLong { length: u32, max: u64 },
+    /// The payload length the prelude implies is over the configured maximum.
+    PayloadTooLong { length: u64, max: u64 },
+    /// The prelude's lengths do not add up: the frame is shorter than its own prelude, headers and CRC.
+    InconsistentLengths { total_length: u32, headers_length: u32 },
+    /// A header's type byte is not one of the ten wire types.
+    UnknownHeaderType { name: String, type_byte: u8 },
+    /// A header (name or value) runs past the end of the headers section.
+    HeaderOverrun { at: usize, needed: usize, available: usize },
+    /// A header name or string value is not valid UTF-8.
+    HeaderNotUtf8 { at: usize },
+    /// The same header name appears twice in one frame.
+    DuplicateHeader { name: String },
+    /// The stream ended inside a frame.
+    Truncated { received: usize, expected: Option<u32> },
+    /// A Bedrock `chunk` payload is not `{"bytes": "<base64 of UTF-8>"}`.
+    InvalidChunk { reason: &'static str, head: Vec<u8> },
+}
+
+impl ErrorKind {
+    /// The exception family this kind is raised as.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::PreludeChecksum { .. } | Self::MessageChecksum { .. } => ErrorClass::ChecksumMismatch,
+            Self::NotAnEventStream { .. } => ErrorClass::NotAnEventStream,
+            Self::HeadersTooLong { .. } => ErrorClass::InvalidHeadersLength,
+            Self::PayloadTooLong { .. } => ErrorClass::InvalidPayloadLength,
+            Self::InconsistentLengths { .. }
+            | Self::UnknownHeaderType { .. }
+            | Self::HeaderOverrun { .. }
+            | Self::HeaderNotUtf8 { .. } => ErrorClass::InvalidHeaderValue,
+            Self::DuplicateHeader { .. } => ErrorClass::DuplicateHeader,
+            Self::Truncated { .. } => ErrorClass::TruncatedStream,
+            Self::InvalidChunk { .. } => ErrorClass::InvalidChunk,
+        }
+    }
+
+    /// Attach the stream offset of the frame this happened in.
+    pub fn at(self, offset: u64) -> Error {
+        Error { kind: self, offset }
+    }
+}
+
+/// A decoding failure: what went wrong ([`ErrorKind`]) and the stream offset of the frame it happened in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    offset: u64,
+}
+
+impl Error {
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        self.kind.class()
+    }
+
+    /// Byte offset, from the start of the stream, of the frame the error was found in.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// Shows at most `limit` bytes the way Python's `repr(bytes)` would, so messages read the same from both
+/// backends.
+pub fn bytes_repr(bytes: &[u8], limit: usize) -> String {
+    let shown = &bytes[..bytes.len().min(limit)];
+    let mut out = String::with_capacity(shown.len() + 3);
+    out.push_str("b'");
+    for &b in shown {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    if bytes.len() > limit {
+        out.push_str("...");
+    }
+    out
+}
+
+/// How many bytes of foreign input an error message shows.
+pub const HEAD_SHOWN: usize = 64;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = self.offset;
+        match &self.kind {
+            ErrorKind::PreludeChecksum { expected, computed } => write!(
+                f,
+                "prelude checksum mismatch in frame at byte {at}: expected 0x{expected:08x}, calculated 0x{computed:08x}"
+            ),
+            ErrorKind::MessageChecksum { expected, computed } => write!(
+                f,
+                "message checksum mismatch in frame at byte {at}: expected 0x{expected:08x}, calculated 0x{computed:08x}"
+            ),
+            ErrorKind::NotAnEventStream { head } => write!(
+                f,
+                "the body is not an AWS event stream (expected a binary prelude, found text): {}",
+                bytes_repr(head, HEAD_SHOWN)
+            ),
+            ErrorKind::HeadersTooLong { length, max } => write!(
+                f,
+                "headers length of {length} in frame at byte {at} exceeds the maximum of {max}"
+            ),
+            ErrorKind::PayloadTooLong { length, max } => write!(
+                f,
+                "payload length of {length} in frame at byte {at} exceeds the maximum of {max}"
+            ),
+            ErrorKind::InconsistentLengths { total_length, headers_length } => write!(
+                f,
+                "frame at byte {at} has total length {total_length} but needs at least {} \
+                 (12-byte prelude + {headers_length} bytes of headers + 4-byte CRC)",
+                u64::from(*headers_length) + 16
+            ),
+            ErrorKind::UnknownHeaderType { name, type_byte } => write!(
+                f,
+                "header '{name}' in frame at byte {at} has unknown type {type_byte} (expected 0 to 9)"
+            ),
+            ErrorKind::HeaderOverrun { at: pos, needed, available } => write!(
+                f,
+                "header at byte {pos} of the headers of frame at byte {at} needs {needed} bytes but the section has {available} left"
+            ),
+            ErrorKind::HeaderNotUtf8 { at: pos } => write!(
+                f,
+                "header at byte {pos} of the headers of frame at byte {at} is not valid UTF-8"
+            ),
+            ErrorKind::DuplicateHeader { name } => {
+                write!(f, "duplicate header '{name}' in frame at byte {at}")
+            }
+            ErrorKind::Truncated { received, expected: Some(total) } => write!(
+                f,
+                "stream ended inside the frame at byte {at}: received {received} of its {total} bytes"
+            ),
+            ErrorKind::Truncated { received, expected: None } => write!(
+                f,
+                "stream ended inside the frame at byte {at}: received {received} of its 12-byte prelude"
+            ),
+            ErrorKind::InvalidChunk { reason, head } => write!(
+                f,
+                "invalid Bedrock chunk in frame at byte {at}: {reason}: {}",
+                bytes_repr(head, HEAD_SHOWN)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

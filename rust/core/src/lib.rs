@@ -1,0 +1,23 @@
+//! Incremental decoder for the AWS event-stream framing (`application/vnd.amazon.eventstream`).
+//!
+//! The data's path through this crate, and through its modules:
+//!
+//! bytes --[`decoder`]--> frames ([`frame`]: [`prelude`] + [`header`]s + payload) --[`bedrock`]--> events
+//!
+//! Everything here is plain Rust: the Python binding lives in a separate crate and only converts types.
+//! Every length read from the wire is checked before it is trusted (the prelude CRC first), every piece of
+//! arithmetic on those lengths is checked, and every failure is an [`Error`] that says what was expected,
+//! what was found and at which byte of the stream.
+
+pub mod bedrock;
+pub mod decoder;
+pub mod error;
+pub mod frame;
+pub mod header;
+pub mod prelude;
+
+pub use decoder::{Decoder, FrameBytes, Location};
+pub use error::{Error, ErrorClass, ErrorKind};
+pub use frame::{encode_message, Frame, MessageType};
+pub use header::{Header, HeaderIter, HeaderValue};
+pub use prelude::{Limits, Prelude};
