@@ -286,7 +286,7 @@ class Decoder:
                 if n - pos < PRELUDE_LENGTH:
                     self._start_carry(data[pos:], offset, None)
                     break
-                prelude = self._prelude(data[pos : pos + PRELUDE_LENGTH], data[pos : pos + HEAD_SHOWN], offset)
+                prelude = self._prelude(data[pos : pos + PRELUDE_LENGTH], data[pos : pos + HEAD_SHOWN + 1], offset)
                 total = prelude[0]
                 if n - pos < total:
                     self._start_carry(data[pos:], offset, prelude)
@@ -332,7 +332,7 @@ class Decoder:
             self._carry += data[:used]
             if len(self._carry) < PRELUDE_LENGTH:
                 return None
-            head = bytes(self._carry) + data[used : used + HEAD_SHOWN]
+            head = bytes(self._carry) + data[used : used + HEAD_SHOWN + 1]
             prelude = self._prelude(bytes(self._carry[:PRELUDE_LENGTH]), head, offset)
             self._carry_prelude = prelude
         missing = prelude[0] - len(self._carry)
@@ -369,14 +369,14 @@ class Decoder:
 def _not_an_event_stream(head: bytes) -> str:
     return (
         "the body is not an AWS event stream (expected a binary prelude, found text): "
-        + bytes_repr(head[:HEAD_SHOWN])
+        + bytes_repr(head)
     )
 
 
 def _invalid_chunk(reason: str, payload: bytes, offset: int) -> _Failure:
     return _Failure(
         InvalidChunk,
-        f"invalid Bedrock chunk in frame at byte {offset}: {reason}: {bytes_repr(payload[:HEAD_SHOWN])}",
+        f"invalid Bedrock chunk in frame at byte {offset}: {reason}: {bytes_repr(payload)}",
         offset,
     )
 

@@ -50,7 +50,7 @@ pub fn classify(frame: &Frame<'_>) -> Result<Event, ErrorKind> {
 }
 
 fn invalid(reason: &'static str, payload: &[u8]) -> ErrorKind {
-    ErrorKind::InvalidChunk { reason, head: payload[..payload.len().min(HEAD_SHOWN)].to_vec() }
+    ErrorKind::InvalidChunk { reason, head: payload[..payload.len().min(HEAD_SHOWN + 1)].to_vec() }
 }
 
 /// Decodes `{"bytes": "<base64>", ...}` to the JSON text inside and inspects it.

@@ -116,7 +116,7 @@ impl Decoder {
             return Ok(());
         }
         let kind = if self.carry_offset == 0 && looks_like_text(&self.carry) {
-            ErrorKind::NotAnEventStream { head: self.carry[..self.carry.len().min(HEAD_SHOWN)].to_vec() }
+            ErrorKind::NotAnEventStream { head: self.carry[..self.carry.len().min(HEAD_SHOWN + 1)].to_vec() }
         } else {
             ErrorKind::Truncated {
                 received: self.carry.len(),
@@ -144,7 +144,7 @@ impl Decoder {
                 return Ok(None);
             };
             let mut head = self.carry.clone();
-            head.extend_from_slice(&input[used..input.len().min(used + HEAD_SHOWN)]);
+            head.extend_from_slice(&input[used..input.len().min(used + HEAD_SHOWN + 1)]);
             let prelude = self.parse_prelude(&prelude_bytes, &head, offset)?;
             self.carry_prelude = Some(prelude);
             prelude
@@ -175,7 +175,7 @@ impl Decoder {
         Prelude::parse(bytes, &self.limits).map_err(|kind| {
             let kind = match kind {
                 ErrorKind::PreludeChecksum { .. } if offset == 0 && looks_like_text(head) => {
-                    ErrorKind::NotAnEventStream { head: head[..head.len().min(HEAD_SHOWN)].to_vec() }
+                    ErrorKind::NotAnEventStream { head: head[..head.len().min(HEAD_SHOWN + 1)].to_vec() }
                 }
                 other => other,
             };

@@ -1,0 +1,220 @@
+"""Build Bedrock-shaped event streams and serve them through the SDK, so that code which streams Claude on
+Bedrock (its retry logic, its handling of cut-off answers) can be tested without AWS.
+
+    from anthropic_eventstream import testing
+
+    body = testing.bedrock_stream([*testing.message_events("Hello")[:3],
+                                   testing.exception_frame("throttlingException", "Too many requests")])
+    client = testing.mock_bedrock_client(body)            # an AnthropicBedrock on a mock transport
+    with pytest.raises(anthropic.RateLimitError):          # with anthropic_eventstream.install()
+        for event in client.messages.create(model="m", max_tokens=5, messages=[...], stream=True): ...
+
+Frames come out exactly as Bedrock sends them: ``:event-type`` / ``:content-type`` / ``:message-type``
+headers, and a chunk payload of ``{"bytes": "<base64 event JSON>", "p": "<padding>"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import ModuleType
+from typing import Any, Union
+
+from ._framing import encode_message
+
+__all__ = [
+    "anthropic_sse",
+    "bedrock_stream",
+    "bedrock_transport",
+    "chunk_frame",
+    "error_frame",
+    "exception_frame",
+    "http_module",
+    "message_events",
+    "mock_anthropic_client",
+    "mock_bedrock_client",
+    "split",
+]
+
+_PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+DEFAULT_REQUEST_ID = "7c6e2b1a-0000-4000-8000-eventstream01"
+
+EventLike = Union[Mapping[str, Any], str, bytes]
+
+
+def chunk_frame(event: Mapping[str, Any] | str, *, padding: str = "abcdefgh") -> bytes:
+    """A Bedrock ``chunk`` frame carrying one Anthropic event (a dict, or JSON text sent as is)."""
+    text = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"))
+    payload = json.dumps({"bytes": base64.b64encode(text.encode()).decode(), "p": padding}, separators=(",", ":"))
+    return encode_message(
+        [(":event-type", "chunk"), (":content-type", "application/json"), (":message-type", "event")],
+        payload.encode(),
+    )
+
+
+def exception_frame(exception_type: str, message: str, **fields: Any) -> bytes:
+    """A Bedrock mid-stream exception, e.g. ``exception_frame("throttlingException", "Too many requests")``
+    or ``exception_frame("modelStreamErrorException", "...", originalStatusCode=500, originalMessage="...")``."""
+    payload = json.dumps({"message": message, **fields}).encode()
+    return encode_message(
+        [(":exception-type", exception_type), (":content-type", "application/json"), (":message-type", "exception")],
+        payload,
+    )
+
+
+def error_frame(code: str, message: str) -> bytes:
+    """An unmodeled error frame (``:message-type`` = ``error``)."""
+    return encode_message([(":message-type", "error"), (":error-code", code), (":error-message", message)])
+
+
+def message_events(
+    text: str,
+    *,
+    pieces: int | None = None,
+    model: str = "claude-sonnet-4-5-20250929",
+    message_id: str = "msg_bdrk_01EventStreamTesting",
+    input_tokens: int = 12,
+) -> list[dict[str, Any]]:
+    """The Anthropic Messages events of one streamed text answer, as Bedrock sends them (the last one
+    carries ``amazon-bedrock-invocationMetrics``). ``text`` is split into ``pieces`` deltas (default: one
+    per word)."""
+    if pieces is None:
+        words = text.split(" ")
+        deltas = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+    else:
+        size = max(1, -(-len(text) // pieces))
+        deltas = [text[i : i + size] for i in range(0, len(text), size)]
+    output_tokens = len(deltas)
+    return [
+        {
+            "type": "message_start",
+            "message": {
+                "id": message_id,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+            },
+        },
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        *({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": d}} for d in deltas),
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": {"output_tokens": output_tokens},
+        },
+        {
+            "type": "message_stop",
+            "amazon-bedrock-invocationMetrics": {
+                "inputTokenCount": input_tokens,
+                "outputTokenCount": output_tokens,
+                "invocationLatency": 812,
+                "firstByteLatency": 301,
+            },
+        },
+    ]
+
+
+def bedrock_stream(events: Iterable[EventLike]) -> bytes:
+    """One response body: each dict or JSON string becomes a ``chunk`` frame; ``bytes`` are taken as
+    ready-made frames (from ``exception_frame``, ``error_frame``, ``encode_message``). Padding varies in
+    length as Bedrock's does."""
+    frames = []
+    for i, event in enumerate(events):
+        if isinstance(event, bytes):
+            frames.append(event)
+        else:
+            frames.append(chunk_frame(event, padding=_PADDING[: 1 + (i * 7) % len(_PADDING)]))
+    return b"".join(frames)
+
+
+def split(body: bytes, chunk_size: int) -> list[bytes]:
+    """``body`` in pieces of ``chunk_size`` bytes, as a network would deliver it."""
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be positive")
+    return [body[i : i + chunk_size] for i in range(0, len(body), chunk_size)] or [b""]
+
+
+def http_module() -> ModuleType:
+    """The HTTP library the installed SDK is built on: ``httpx2`` (anthropic >= 1.0) or ``httpx``."""
+    import anthropic._base_client as base_client
+
+    module = getattr(base_client, "httpx2", None) or getattr(base_client, "httpx", None)
+    if module is None:  # pragma: no cover - every released SDK has one of the two
+        raise RuntimeError("cannot tell which HTTP library the installed anthropic SDK uses")
+    return module  # type: ignore[no-any-return]
+
+
+def _pieces(body: bytes | Sequence[bytes], chunk_size: int) -> list[bytes]:
+    return split(body, chunk_size) if isinstance(body, (bytes, bytearray)) else [bytes(p) for p in body]
+
+
+def bedrock_transport(
+    body: bytes | Sequence[bytes],
+    *,
+    chunk_size: int = 16 * 1024,
+    status: int = 200,
+    request_id: str = DEFAULT_REQUEST_ID,
+    content_type: str = "application/vnd.amazon.eventstream",
+    headers: Mapping[str, str] | None = None,
+) -> Any:
+    """A mock transport (of the SDK's HTTP library) answering every request with ``body``, delivered in
+    ``chunk_size`` pieces (or in the given pieces), with Bedrock's response headers."""
+    http = http_module()
+    pieces = _pieces(body, chunk_size)
+    response_headers = {
+        "content-type": content_type,
+        "x-amzn-requestid": request_id,
+        "x-amzn-bedrock-content-type": "application/json",
+        **(headers or {}),
+    }
+
+    class Body(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __iter__(self) -> Iterator[bytes]:
+            yield from pieces
+
+        async def __aiter__(self) -> Any:
+            for piece in pieces:
+                yield piece
+
+    def handler(request: Any) -> Any:
+        return http.Response(status, headers=response_headers, stream=Body(), request=request)
+
+    return http.MockTransport(handler)
+
+
+def mock_bedrock_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+    """An ``AnthropicBedrock`` (or ``AsyncAnthropicBedrock``) whose every request is answered with
+    ``body``; keyword arguments go to ``bedrock_transport``. No retries, dummy credentials, no network."""
+    from anthropic import AnthropicBedrock, AsyncAnthropicBedrock
+
+    http = http_module()
+    client_cls, http_cls = (AsyncAnthropicBedrock, http.AsyncClient) if is_async else (AnthropicBedrock, http.Client)
+    return client_cls(
+        aws_access_key="testing",
+        aws_secret_key="testing",
+        aws_region="us-east-1",
+        max_retries=0,
+        http_client=http_cls(transport=bedrock_transport(body, **transport)),
+    )
+
+
+def anthropic_sse(events: Iterable[Mapping[str, Any]]) -> bytes:
+    """A first-party SSE body: ``event: <type>`` / ``data: <json>`` for each event."""
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+def mock_anthropic_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+    """A first-party ``Anthropic`` (or ``AsyncAnthropic``) client answering with the SSE ``body``."""
+    from anthropic import Anthropic, AsyncAnthropic
+
+    http = http_module()
+    transport.setdefault("content_type", "text/event-stream")
+    transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
+    client_cls, http_cls = (AsyncAnthropic, http.AsyncClient) if is_async else (Anthropic, http.Client)
+    return client_cls(api_key="testing", max_retries=0, http_client=http_cls(transport=bedrock_transport(body, **transport)))

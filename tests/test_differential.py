@@ -1,0 +1,167 @@
+"""Differential properties: for the same bytes, both backends give identical results, and agree with
+botocore's ``EventStreamBuffer`` on every message and on the name of every error botocore defines.
+
+Where botocore misreads a frame (a header running past its section, lengths that do not add up) it either
+accepts garbage or fails with an unnamed ``struct.error`` / ``KeyError`` / ``UnicodeDecodeError``; we raise
+``InvalidHeaderValue`` there, after the same messages.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from typing import Any
+
+import pytest
+from botocore.eventstream import EventStreamBuffer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import anthropic_eventstream as ae
+from anthropic_eventstream import EventStreamDecoder, HeaderType, HeaderValue, _backend, encode_message
+
+pytestmark = pytest.mark.skipif(_backend._native is None and not os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE"), reason="compares against the native backend")
+
+BOTOCORE_NAMED = {"ChecksumMismatch", "InvalidHeadersLength", "InvalidPayloadLength", "DuplicateHeader"}
+SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+header_names = st.text(min_size=0, max_size=12)
+header_values = st.one_of(
+    st.booleans(),
+    st.builds(HeaderValue, st.just(HeaderType.BYTE), st.integers(-(2**7), 2**7 - 1)),
+    st.builds(HeaderValue, st.just(HeaderType.SHORT), st.integers(-(2**15), 2**15 - 1)),
+    st.integers(-(2**63), 2**63 - 1),
+    st.binary(max_size=40),
+    st.text(max_size=40),
+    st.builds(HeaderValue, st.just(HeaderType.TIMESTAMP), st.integers(-(2**63), 2**63 - 1)),
+    st.builds(HeaderValue, st.just(HeaderType.UUID), st.binary(min_size=16, max_size=16)),
+)
+frames = st.builds(
+    lambda headers, payload: encode_message(headers, payload),
+    st.dictionaries(header_names, header_values, max_size=5),
+    st.binary(max_size=300),
+)
+streams = st.lists(frames, min_size=0, max_size=5).map(b"".join)
+
+
+@st.composite
+def mutated_streams(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(streams))
+    for _ in range(draw(st.integers(0, 3))):
+        op = draw(st.sampled_from(["flip", "set", "insert", "delete", "truncate", "recrc"]))
+        if op == "recrc" and len(data) >= 16:
+            # make a frame whose CRCs are right but whose content lies
+            length = struct.unpack("!I", data[:4])[0]
+            if 16 <= length <= len(data):
+                data[8:12] = struct.pack("!I", zlib.crc32(data[:8]))
+                data[length - 4 : length] = struct.pack("!I", zlib.crc32(data[: length - 4]))
+            continue
+        if not data and op != "insert":
+            continue
+        at = draw(st.integers(0, max(0, len(data) - 1)))
+        if op == "flip":
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "set":
+            data[at] = draw(st.integers(0, 255))
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif op == "delete":
+            del data[at]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:])] or [b""]
+
+
+def ours(backend: str, pieces: list[bytes], close: bool = False) -> tuple[list[Any], Any]:
+    decoder = EventStreamDecoder(backend=backend)
+    messages: list[Any] = []
+    try:
+        for piece in pieces:
+            messages.extend(decoder.feed(piece))
+        if close:
+            decoder.close()
+    except ae.EventStreamError as exc:
+        messages.extend(exc.messages)
+        return [summary(m) for m in messages], (type(exc), str(exc), exc.offset)
+    except Exception as exc:  # pragma: no cover - the property under test
+        raise AssertionError(f"{backend} raised {type(exc).__name__}, not an EventStreamError: {exc}") from exc
+    return [summary(m) for m in messages], None
+
+
+def botocore(data: bytes) -> tuple[list[Any], str | None]:
+    buffer = EventStreamBuffer()
+    buffer.add_data(data)
+    messages = []
+    try:
+        for message in buffer:
+            messages.append((dict(message.headers), bytes(message.payload), message.prelude.total_length,
+                             message.prelude.headers_length, message.prelude.crc, message.crc))
+            if len(messages) > 10_000:  # pragma: no cover - botocore looping on a zero-length frame
+                break
+    except Exception as exc:
+        return messages, type(exc).__name__
+    return messages, None
+
+
+def summary(m: Any) -> tuple[Any, ...]:
+    return (dict(m.headers), bytes(m.payload), m.total_length, m.headers_length, m.prelude_crc, m.crc)
+
+
+def check(data: bytes, cuts: list[int]) -> None:
+    pieces = chunked(data, cuts)
+    native, python = ours("native", pieces, close=True), ours("python", pieces, close=True)
+    assert native == python
+    whole_native = ours("native", [data], close=True)
+    assert whole_native == native, "results depend on chunking"
+
+    mine, error = ours("python", [data])
+    theirs, their_error = botocore(data)
+    if error is None:
+        assert their_error is None and mine == theirs
+        return
+    cls = error[0]
+    if cls is ae.InvalidHeaderValue:
+        # a frame botocore misreads: it accepted it, or failed without a name, or named it at the same frame
+        assert theirs[: len(mine)] == mine
+        return
+    assert cls.__mro__[1].__name__ == "ChecksumMismatch" or cls.__name__ in BOTOCORE_NAMED, cls
+    want = "ChecksumMismatch" if cls is ae.NotAnEventStream else cls.__name__
+    assert their_error == want, (error, their_error)
+    assert mine == theirs
+
+
+@SETTINGS
+@given(streams, st.lists(st.integers(0, 10_000), max_size=6))
+def test_valid_streams(data: bytes, cuts: list[int]) -> None:
+    check(data, cuts)
+
+
+@SETTINGS
+@given(mutated_streams(), st.lists(st.integers(0, 10_000), max_size=6))
+def test_mutated_streams(data: bytes, cuts: list[int]) -> None:
+    check(data, cuts)
+
+
+@SETTINGS
+@given(st.binary(max_size=200), st.lists(st.integers(0, 10_000), max_size=4))
+def test_random_bytes(data: bytes, cuts: list[int]) -> None:
+    check(data, cuts)
+
+
+@SETTINGS
+@given(st.dictionaries(header_names, header_values, max_size=8), st.binary(max_size=2000))
+def test_round_trip(headers: dict[str, Any], payload: bytes) -> None:
+    frame = encode_message(headers, payload, backend="native")
+    assert frame == encode_message(headers, payload, backend="python")
+    for backend in ("native", "python"):
+        (message,) = EventStreamDecoder(backend=backend).feed(frame)
+        assert bytes(message.payload) == payload
+        assert set(message.headers) == set(headers)
+    theirs, error = botocore(frame)
+    assert error is None and theirs == [summary(message)]
