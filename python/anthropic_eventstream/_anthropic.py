@@ -282,8 +282,13 @@ def _patch(owner: type, name: str, value: Any) -> None:
     setattr(owner, name, value)
 
 
-def _make_decoder(self: Any) -> AWSEventStreamDecoder:
-    return AWSEventStreamDecoder()
+def _decoder_factory(backend: str | None) -> Callable[[Any], AWSEventStreamDecoder]:
+    _backend.implementation(backend)  # fail now, not on the first request, if the backend is missing
+
+    def _make_sse_decoder(self: Any) -> AWSEventStreamDecoder:
+        return AWSEventStreamDecoder(backend)
+
+    return _make_sse_decoder
 
 
 def _clients() -> tuple[list[type], list[type]]:
@@ -302,13 +307,15 @@ def _install_stream_hooks() -> None:
             _patch(cls, "_iter_events", _connection_errors(cls._iter_events, is_async))
 
 
-def install() -> None:
+def install(*, backend: str | None = None) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
-    client (first-party too) raises mid-stream errors as the SDK's typed exception with the real status."""
+    client (first-party too) raises mid-stream errors as the SDK's typed exception with the real status.
+    ``backend`` forces ``"native"`` or ``"python"`` (default: ``anthropic_eventstream.BACKEND``)."""
+    make_decoder = _decoder_factory(backend)
     with _lock:
         bedrock, first_party = _clients()
         for cls in bedrock:
-            _patch(cls, "_make_sse_decoder", _make_decoder)
+            _patch(cls, "_make_sse_decoder", make_decoder)
         for cls in bedrock + first_party:
             if not getattr(cls._make_status_error, "__anthropic_eventstream__", False):
                 _patch(cls, "_make_status_error", _typed_status_error(cls._make_status_error))
@@ -334,28 +341,31 @@ def is_installed() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _accelerated_class(cls: type) -> type:
+def _accelerated_class(cls: type, backend: str | None) -> type:
     namespace: dict[str, Any] = {
+        "__anthropic_eventstream_accelerated__": True,
         "_make_status_error": _typed_status_error(cls._make_status_error),  # type: ignore[attr-defined]
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
         "__doc__": cls.__doc__,
     }
     if hasattr(cls, "_make_sse_decoder") and "bedrock" in cls.__module__:
-        namespace["_make_sse_decoder"] = _make_decoder
+        namespace["_make_sse_decoder"] = _decoder_factory(backend)
     return type(cls.__name__, (cls,), namespace)
 
 
 _C = TypeVar("_C")
 
 
-def accelerate(client: _C) -> _C:
-    """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client."""
+def accelerate(client: _C, *, backend: str | None = None) -> _C:
+    """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client.
+
+    The client's class becomes a subclass of its own class that overrides the decoder and the status
+    mapping, so ``isinstance`` checks keep working."""
     cls = type(client)
-    if not getattr(cls, "__anthropic_eventstream_accelerated__", False):
-        accelerated = _accelerated_class(cls)
-        accelerated.__anthropic_eventstream_accelerated__ = True  # type: ignore[attr-defined]
-        client.__class__ = accelerated
+    if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
+        cls = cls.__mro__[1]
+    client.__class__ = _accelerated_class(cls, backend)
     with _lock:
         _install_stream_hooks()
     return client

@@ -406,12 +406,15 @@ def decode_chunk(payload: bytes, offset: int) -> str:
 
 def event_name(json_text: str, *, legacy: bool, skip_untyped: bool) -> str | None:
     """The SDK's event name for a chunk's JSON (``None``: the SDK drops it)."""
-    if legacy:
-        return "completion" if json_text else None
     try:
         data = json.loads(json_text)
     except (ValueError, RecursionError):
-        return "completion"
+        data = None
+    if legacy:
+        # Old SDKs name every chunk ``completion``, which would pass an in-band error off as an event.
+        if not json_text:
+            return None
+        return "error" if isinstance(data, dict) and data.get("type") == "error" else "completion"
     if not isinstance(data, dict):
         return "completion"
     name = data.get("type")

@@ -284,7 +284,9 @@ pub struct BedrockDecoder {
 impl BedrockDecoder {
     fn event_name(&self, kind: ChunkKind, json: &str) -> Option<String> {
         if self.legacy {
-            return (!json.is_empty()).then(|| "completion".to_owned());
+            // Old SDKs name every chunk `completion`, which would pass an in-band error off as an event.
+            let name = if kind == ChunkKind::Typed("error".to_owned()) { "error" } else { "completion" };
+            return (!json.is_empty()).then(|| name.to_owned());
         }
         match kind {
             ChunkKind::Typed(name) => Some(name),

@@ -1,0 +1,58 @@
+# The two commands a newcomer needs:
+#   make demo   build the extension, stream a Bedrock capture through the SDK, stock vs accelerated
+#   make test   everything CI runs: cargo tests, the pytest suite on both backends, three SDK versions
+# Both start from nothing but Python 3.9+ and a Rust toolchain; all else is installed into .venv/.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
+WHEEL_DIR := target/wheels
+
+.PHONY: demo test venv build wheel cargo-test pytest sdk-matrix bench fuzz-smoke typecheck clean
+
+$(VENV)/.installed: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+build: venv
+	$(VENV)/bin/maturin develop --release -q
+
+demo: build
+	$(PY) examples/demo.py
+
+test: cargo-test pytest sdk-matrix
+
+cargo-test:
+	cargo test --workspace --exclude anthropic-eventstream-py -q
+
+pytest: build
+	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q
+	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_BACKEND=python $(PY) -m pytest -q -m "not native" tests/test_sdk.py
+
+wheel: venv
+	rm -rf $(WHEEL_DIR)
+	$(VENV)/bin/maturin build --release -q -o $(WHEEL_DIR)
+
+# The SDK suite against older anthropic releases (httpx and httpx2 lines; ValueError and APIStatusError eras),
+# each in its own venv with the wheel installed as a user would.
+sdk-matrix: wheel
+	@for v in $(SDK_VERSIONS); do \
+	  echo "== anthropic $$v"; \
+	  $(PYTHON) -m venv .venvs/anthropic-$$v && \
+	  .venvs/anthropic-$$v/bin/pip install -q --upgrade pip && \
+	  .venvs/anthropic-$$v/bin/pip install -q "anthropic[bedrock]==$$v" "pytest>=8" "hypothesis>=6.100" && \
+	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
+	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
+	     --rootdir=. -c /dev/null test_sdk.py test_framing.py) || exit 1; \
+	done
+
+bench: build
+	$(PY) -m pytest benches -q --benchmark-columns=mean,ops --benchmark-sort=name
+
+clean:
+	rm -rf $(VENV) .venvs target
