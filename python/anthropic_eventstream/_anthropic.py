@@ -120,9 +120,56 @@ def _frame_error_body(message: Any) -> ErrorBody:
     return ErrorBody({"type": "error", "error": error}, status)
 
 
+#: ``(attribute, role, value)`` in the order the constructor sets them; role is ``"event"``, ``"data"``,
+#: ``"list"`` (a fresh empty list per event) or ``"constant"`` (``value``, immutable, shared).
+EventLayout = list[tuple[str, str, Any]]
+
+
+def event_layout(cls: type) -> EventLayout | None:
+    """How to build ``cls`` instances without running ``__init__``, or ``None`` if that cannot be done safely.
+
+    ``ServerSentEvent.__init__`` is Python code that only stores its arguments; running it is most of the
+    cost of an event. We call it once with sentinel values and learn which attributes hold the event name
+    and the data; every other attribute must be an empty list (made fresh per event) or an immutable
+    constant. The layout is accepted only if an instance built from it equals one built by the
+    constructor, attribute for attribute.
+    """
+    event_sentinel, data_sentinel = "\0event", "\0data"
+    try:
+        attributes = cls(event=event_sentinel, data=data_sentinel).__dict__
+    except (TypeError, AttributeError):
+        return None
+    if type(attributes) is not dict:
+        return None
+    layout: EventLayout = []
+    for name, value in attributes.items():
+        if value is event_sentinel:
+            layout.append((name, "event", None))
+        elif value is data_sentinel:
+            layout.append((name, "data", None))
+        elif type(value) is list and not value:
+            layout.append((name, "list", None))
+        elif isinstance(value, (type(None), bool, int, float, str, bytes)):
+            layout.append((name, "constant", value))
+        else:
+            return None
+    if [role for _, role, _ in layout].count("event") != 1 or [role for _, role, _ in layout].count("data") != 1:
+        return None
+
+    fast = object.__new__(cls)
+    values = {"event": "message_start", "data": "{}"}
+    for name, role, value in layout:
+        setattr(fast, name, [] if role == "list" else values.get(role, value))
+    slow = cls(event="message_start", data="{}")
+    if fast.__dict__ != slow.__dict__ or [fast.event, fast.data, fast.json()] != [slow.event, slow.data, slow.json()]:
+        return None
+    return layout
+
+
 @functools.lru_cache(maxsize=None)
-def _sdk() -> tuple[type[ServerSentEvent], type[ServerSentEvent], bool, bool]:
-    """The installed SDK's event class, our error-event subclass of it, and how it names chunk events.
+def _sdk() -> tuple[type[ServerSentEvent], type[ServerSentEvent], EventLayout | None, bool, bool]:
+    """The installed SDK's event class, our error-event subclass of it, how to build events fast, and how the
+    SDK names chunk events.
 
     Versions before ``_chunk_bytes_to_sse`` (anthropic < 0.110) name every chunk ``completion``; later ones
     name it by its JSON ``type``, and some drop objects that have neither ``type`` nor ``completion``. We
@@ -145,11 +192,16 @@ def _sdk() -> tuple[type[ServerSentEvent], type[ServerSentEvent], bool, bool]:
         def json(self) -> Any:
             return ErrorBody(json.loads(self.data), self._body.status_code)
 
-    return ServerSentEvent, FrameErrorEvent, legacy, skip_untyped
+    return ServerSentEvent, FrameErrorEvent, event_layout(ServerSentEvent), legacy, skip_untyped
 
 
 class AWSEventStreamDecoder:
-    """Drop-in for the SDK's ``AWSEventStreamDecoder``, backed by this package's decoder."""
+    """Drop-in for the SDK's ``AWSEventStreamDecoder``, backed by this package's decoder.
+
+    Each network chunk costs one backend call, which returns the SDK's own ``ServerSentEvent`` objects for
+    every event the chunk completes; exception and error frames come back in place as ``event="error"``
+    events whose body keeps every field of the frame.
+    """
 
     def __init__(
         self,
@@ -160,49 +212,45 @@ class AWSEventStreamDecoder:
     ) -> None:
         self._module = _backend.implementation(backend)
         self._limits = (max_headers_length, max_payload_length)
-        self._sse, self._error_event, self._legacy, self._skip_untyped = _sdk()
+        self._sse, self._error_event, self._layout, self._legacy, self._skip_untyped = _sdk()
 
     def _decoder(self) -> Any:
+        error_event = self._error_event
         return self._module.BedrockDecoder(
             max_headers_length=self._limits[0],
             max_payload_length=self._limits[1],
             legacy=self._legacy,
             skip_untyped=self._skip_untyped,
+            event_class=self._sse,
+            layout=self._layout,
+            on_error=lambda message: error_event(_frame_error_body(message)),
         )
 
-    def _error(self, message: Any) -> ServerSentEvent:
-        return self._error_event(_frame_error_body(message))
-
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        """Yields an event per Bedrock chunk (and per exception/error frame), as the chunks arrive."""
-        decoder, sse, error = self._decoder(), self._sse, self._error
+        """Yields an event per Bedrock chunk (and per exception/error frame), as the chunks arrive; raises an
+        ``EventStreamError`` (after the events before it) if the stream is corrupt or ends inside a frame."""
+        decoder = self._decoder()
         for chunk in iterator:
             try:
-                items = decoder.feed(chunk)
+                events = decoder.feed(chunk)
             except EventStreamError as exc:
-                items, failure = exc.messages, exc
-            else:
-                failure = None
-            for event, data in items:
-                yield sse(event=event, data=data) if event is not None else error(data)
-            if failure is not None:
-                raise failure
+                yield from exc.messages
+                raise
+            yield from events
         decoder.close()
 
     async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
         """The async twin of ``iter_bytes``."""
-        decoder, sse, error = self._decoder(), self._sse, self._error
+        decoder = self._decoder()
         async for chunk in iterator:
             try:
-                items = decoder.feed(chunk)
+                events = decoder.feed(chunk)
             except EventStreamError as exc:
-                items, failure = exc.messages, exc
-            else:
-                failure = None
-            for event, data in items:
-                yield sse(event=event, data=data) if event is not None else error(data)
-            if failure is not None:
-                raise failure
+                for event in exc.messages:
+                    yield event
+                raise
+            for event in events:
+                yield event
         decoder.close()
 
 

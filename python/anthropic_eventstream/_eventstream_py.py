@@ -426,16 +426,29 @@ def event_name(json_text: str, *, legacy: bool, skip_untyped: bool) -> str | Non
 
 
 class BedrockDecoder(Decoder):
-    """Bedrock's ``chunk`` layer: bytes in, ``(event, data)`` pairs out; exception and error frames come out
-    as ``(None, Message)``."""
+    """Bedrock's ``chunk`` layer: bytes in, ``event_class(event=..., data=...)`` objects out; exception and
+    error frames are handed, in order, to ``on_error(message)``, whose result takes their place.
+    (``layout`` is the native backend's shortcut for building events; here the class is simply called.)"""
 
-    def __init__(self, *, max_headers_length: int, max_payload_length: int, legacy: bool, skip_untyped: bool) -> None:
+    def __init__(
+        self,
+        *,
+        max_headers_length: int,
+        max_payload_length: int,
+        legacy: bool,
+        skip_untyped: bool,
+        event_class: Any,
+        layout: Any,
+        on_error: Any,
+    ) -> None:
         super().__init__(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
         self._legacy = legacy
         self._skip_untyped = skip_untyped
+        self._event_class = event_class
+        self._on_error = on_error
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[tuple[str | None, Any]]:  # type: ignore[override]
-        out: list[tuple[str | None, Any]] = []
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:  # type: ignore[override]
+        out: list[Any] = []
         try:
             self._feed(as_bytes(data), out.append)
         except _Failure as failure:
@@ -449,9 +462,9 @@ class BedrockDecoder(Decoder):
             text = decode_chunk(message.payload, offset)
             name = event_name(text, legacy=self._legacy, skip_untyped=self._skip_untyped)
             if name is not None:
-                sink((name, text))
+                sink(self._event_class(event=name, data=text))
         elif message_type in ("exception", "error"):
-            sink((None, message))
+            sink(self._on_error(message))
 
 
 def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes:

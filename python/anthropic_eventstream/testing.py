@@ -37,7 +37,7 @@ __all__ = [
     "split",
 ]
 
-_PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2
 DEFAULT_REQUEST_ID = "7c6e2b1a-0000-4000-8000-eventstream01"
 
 EventLike = Union[Mapping[str, Any], str, bytes]
@@ -69,7 +69,7 @@ def error_frame(code: str, message: str) -> bytes:
 
 
 def message_events(
-    text: str,
+    text: str | Sequence[str],
     *,
     pieces: int | None = None,
     model: str = "claude-sonnet-4-5-20250929",
@@ -78,8 +78,10 @@ def message_events(
 ) -> list[dict[str, Any]]:
     """The Anthropic Messages events of one streamed text answer, as Bedrock sends them (the last one
     carries ``amazon-bedrock-invocationMetrics``). ``text`` is split into ``pieces`` deltas (default: one
-    per word)."""
-    if pieces is None:
+    per word), or is already the list of deltas."""
+    if not isinstance(text, str):
+        deltas = list(text)
+    elif pieces is None:
         words = text.split(" ")
         deltas = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
     else:
@@ -120,16 +122,16 @@ def message_events(
     ]
 
 
-def bedrock_stream(events: Iterable[EventLike]) -> bytes:
+def bedrock_stream(events: Iterable[EventLike], *, max_padding: int = 45) -> bytes:
     """One response body: each dict or JSON string becomes a ``chunk`` frame; ``bytes`` are taken as
     ready-made frames (from ``exception_frame``, ``error_frame``, ``encode_message``). Padding varies in
-    length as Bedrock's does."""
+    length, from 1 to ``max_padding`` characters, as Bedrock's does."""
     frames = []
     for i, event in enumerate(events):
         if isinstance(event, bytes):
             frames.append(event)
         else:
-            frames.append(chunk_frame(event, padding=_PADDING[: 1 + (i * 7) % len(_PADDING)]))
+            frames.append(chunk_frame(event, padding=_PADDING[: 1 + (i * 7) % max_padding]))
     return b"".join(frames)
 
 

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::error::ErrorKind;
+use crate::utf8;
 
 /// A header value, one variant per wire type tag (0 to 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl<'a> HeaderIter<'a> {
 
     fn take_str(&mut self, n: usize, header_start: usize) -> Result<&'a str, ErrorKind> {
         let bytes = self.take(n, header_start)?;
-        std::str::from_utf8(bytes).map_err(|_| ErrorKind::HeaderNotUtf8 { at: header_start })
+        utf8::to_str(bytes).map_err(|_| ErrorKind::HeaderNotUtf8 { at: header_start })
     }
 
     fn parse_one(&mut self) -> Result<Header<'a>, ErrorKind> {
@@ -155,6 +156,56 @@ const LINEAR_DUPLICATE_SCAN: usize = 16;
 /// Validates a whole headers section (every value well-formed, no name twice) and captures the routing
 /// headers.
 pub fn validate(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
+    validate_fast(section).map_or_else(|| validate_precisely(section), Ok)
+}
+
+/// The common case in one tight pass: few headers, ASCII names, well-formed values. `None` means "not
+/// sure", never "invalid": the precise pass then decides, and names the problem.
+fn validate_fast(section: &[u8]) -> Option<KnownHeaders<'_>> {
+    const FAST_MAX_HEADERS: usize = 8;
+    let mut known = KnownHeaders::default();
+    let mut names: [&[u8]; FAST_MAX_HEADERS] = [&[]; FAST_MAX_HEADERS];
+    let mut count = 0;
+    let mut pos = 0;
+    while pos < section.len() {
+        let name_length = usize::from(*section.get(pos)?);
+        let name = section.get(pos + 1..pos + 1 + name_length)?;
+        let type_byte = *section.get(pos + 1 + name_length)?;
+        pos += 2 + name_length;
+        let value_length = match type_byte {
+            0 | 1 => 0,
+            2 => 1,
+            3 => 2,
+            4 => 4,
+            5 | 8 => 8,
+            9 => 16,
+            6 | 7 => 2 + usize::from(u16::from_be_bytes([*section.get(pos)?, *section.get(pos + 1)?])),
+            _ => return None,
+        };
+        let value = section.get(pos..pos + value_length)?;
+        pos += value_length;
+        if !name.is_ascii() || count == FAST_MAX_HEADERS || names[..count].contains(&name) {
+            return None;
+        }
+        names[count] = name;
+        count += 1;
+        if type_byte == 7 {
+            let text = utf8::to_str(&value[2..]).ok()?;
+            let slot = match name {
+                b":message-type" => &mut known.message_type,
+                b":event-type" => &mut known.event_type,
+                b":exception-type" => &mut known.exception_type,
+                b":error-code" => &mut known.error_code,
+                b":error-message" => &mut known.error_message,
+                _ => continue,
+            };
+            *slot = Some(text);
+        }
+    }
+    Some(known)
+}
+
+fn validate_precisely(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
     let mut known = KnownHeaders::default();
     let mut names: Vec<&str> = Vec::new();
     let mut seen: Option<HashSet<&str>> = None;
@@ -291,6 +342,21 @@ mod tests {
             validate(b"\x01a\x00\x01a\x01").unwrap_err(),
             ErrorKind::DuplicateHeader { name } if name == "a"
         ));
+    }
+
+    #[test]
+    fn fast_and_precise_passes_agree() {
+        let sections: [&[u8]; 9] = [
+            b"", b"\x01a\x00", b"\x01a\x07\x00\x01x\x01b\x06\x00\x00", b"\x01a\x0a", b"\x05ab", b"\x01a\x07\x00\x09abc",
+            b"\x01\xff\x00", b"\x01a\x00\x01a\x01", b"\x01a\x07\x00\x02\xc3\x28",
+        ];
+        for section in sections {
+            let precise = validate_precisely(section);
+            if let Some(fast) = validate_fast(section) {
+                assert_eq!(Ok(fast), precise, "{section:?}");
+            }
+            assert_eq!(validate(section), precise, "{section:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,9 @@ pub mod decoder;
 pub mod error;
 pub mod frame;
 pub mod header;
+pub mod json;
 pub mod prelude;
+pub mod utf8;
 
 pub use decoder::{Decoder, FrameBytes, Location};
 pub use error::{Error, ErrorClass, ErrorKind};

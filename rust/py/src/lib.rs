@@ -8,7 +8,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::intern;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyType};
 
 use eventstream_core::bedrock::{self, ChunkKind};
 use eventstream_core::header::EncodeError;
@@ -264,34 +265,75 @@ impl Decoder {
 
 /// What one Bedrock frame gives the SDK.
 enum Item {
-    Event { name: String, json: String },
+    /// A decoded chunk, its JSON in the decoder's arena.
+    Event(bedrock::Chunk),
     Error(Pending),
 }
 
-/// Bedrock's `chunk` layer over the frame decoder: bytes in, `(event, data)` pairs out, in one call per
-/// network chunk. Exception and error frames come out as `(None, Message)` for the Python layer to map.
+/// The arena's capacity is kept between calls up to this size (a network chunk's worth of events).
+const RETAINED_ARENA_CAPACITY: usize = 1 << 20;
+
+/// One attribute of the SDK's `ServerSentEvent`, as its constructor sets it.
+enum Attribute {
+    /// The event name.
+    Event(Py<PyString>),
+    /// The event data.
+    Data(Py<PyString>),
+    /// A fresh empty list per event.
+    NewList(Py<PyString>),
+    /// The same immutable value for every event.
+    Constant(Py<PyString>, Py<PyAny>),
+}
+
+/// How to build the SDK's `ServerSentEvent` without running its Python `__init__`: allocate the instance as
+/// `object.__new__` would, then set the attributes its constructor sets, in its order. The Python layer
+/// derives this from a real constructor call and checks the result against it before handing it over;
+/// without it, the class is called.
+struct EventLayout(Vec<Attribute>);
+impl From<(Py<PyString>, String, Py<PyAny>)> for Attribute {
+    /// From the Python layer's `(name, role, value)`: role `event`, `data`, `list` or `constant`.
+    fn from((key, role, value): (Py<PyString>, String, Py<PyAny>)) -> Self {
+        match role.as_str() {
+            "event" => Self::Event(key),
+            "data" => Self::Data(key),
+            "list" => Self::NewList(key),
+            _ => Self::Constant(key, value),
+        }
+    }
+}
+
+/// Bedrock's `chunk` layer over the frame decoder: bytes in, the SDK's `ServerSentEvent` objects out, in one
+/// call per network chunk. Exception and error frames are handed, in order, to `on_error(message)`, whose
+/// result takes their place.
 #[pyclass(module = "anthropic_eventstream._native")]
 pub struct BedrockDecoder {
     inner: eventstream_core::Decoder,
-    /// anthropic < 0.4x named every chunk `completion`; later versions name it by its `type`.
+    /// anthropic < 0.110 names every chunk `completion`; later versions name it by its `type`.
     legacy: bool,
     /// Whether an object with neither `type` nor `completion` is dropped (newer SDKs) or named `completion`.
     skip_untyped: bool,
+    event_class: Py<PyType>,
+    layout: Option<EventLayout>,
+    on_error: Py<PyAny>,
+    object_new: Py<PyAny>,
     /// Event names seen so far, so that each is one shared Python string.
     names: Vec<(String, Py<PyString>)>,
+    /// The decoded JSON of the events of one `feed` call, back to back.
+    arena: Vec<u8>,
 }
 
 impl BedrockDecoder {
-    fn event_name(&self, kind: ChunkKind, json: &str) -> Option<String> {
+    /// The name the installed SDK gives this chunk's event (`None`: the SDK drops it).
+    fn event_name<'a>(&self, chunk: &'a bedrock::Chunk, arena: &'a [u8]) -> Option<&'a str> {
         if self.legacy {
             // Old SDKs name every chunk `completion`, which would pass an in-band error off as an event.
-            let name = if kind == ChunkKind::Typed("error".to_owned()) { "error" } else { "completion" };
-            return (!json.is_empty()).then(|| name.to_owned());
+            let name = if chunk.event_type(arena) == Some("error") { "error" } else { "completion" };
+            return (!chunk.json.is_empty()).then_some(name);
         }
-        match kind {
-            ChunkKind::Typed(name) => Some(name),
+        match chunk.kind {
+            ChunkKind::Typed(_) => chunk.event_type(arena),
             ChunkKind::Untyped if self.skip_untyped => None,
-            ChunkKind::Completion | ChunkKind::Untyped | ChunkKind::NotObject => Some("completion".to_owned()),
+            ChunkKind::Completion | ChunkKind::Untyped | ChunkKind::NotObject => Some("completion"),
         }
     }
 
@@ -305,51 +347,88 @@ impl BedrockDecoder {
         }
         s
     }
+
+    fn event<'py>(&mut self, py: Python<'py>, name: &str, json: &str) -> PyResult<Bound<'py, PyAny>> {
+        let name = self.name(py, name);
+        let data = PyString::new(py, json);
+        let class = self.event_class.bind(py);
+        let Some(EventLayout(attributes)) = &self.layout else {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item(intern!(py, "event"), name)?;
+            kwargs.set_item(intern!(py, "data"), data)?;
+            return class.call((), Some(&kwargs));
+        };
+        let event = self.object_new.bind(py).call1((class,))?;
+        for attribute in attributes {
+            match attribute {
+                Attribute::Event(key) => event.setattr(key.bind(py), &name)?,
+                Attribute::Data(key) => event.setattr(key.bind(py), &data)?,
+                Attribute::NewList(key) => event.setattr(key.bind(py), PyList::empty(py))?,
+                Attribute::Constant(key, value) => event.setattr(key.bind(py), value.bind(py))?,
+            }
+        }
+        Ok(event)
+    }
 }
 
 #[pymethods]
 impl BedrockDecoder {
     #[new]
-    #[pyo3(signature = (*, max_headers_length, max_payload_length, legacy, skip_untyped))]
-    fn new(max_headers_length: u64, max_payload_length: u64, legacy: bool, skip_untyped: bool) -> Self {
-        Self {
+    #[pyo3(signature = (*, max_headers_length, max_payload_length, legacy, skip_untyped, event_class, layout, on_error))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        max_headers_length: u64,
+        max_payload_length: u64,
+        legacy: bool,
+        skip_untyped: bool,
+        event_class: Py<PyType>,
+        layout: Option<Vec<(Py<PyString>, String, Py<PyAny>)>>,
+        on_error: Py<PyAny>,
+    ) -> PyResult<Self> {
+        let object_new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?.unbind();
+        Ok(Self {
             inner: eventstream_core::Decoder::new(limits(max_headers_length, max_payload_length)),
             legacy,
             skip_untyped,
+            event_class,
+            layout: layout.map(|attributes| EventLayout(attributes.into_iter().map(Attribute::from).collect())),
+            on_error,
+            object_new,
             names: Vec::new(),
-        }
+            arena: Vec::new(),
+        })
     }
 
     fn feed<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let input = backing(data)?;
-        let mut inner = std::mem::take(&mut self.inner);
-        let this = &*self;
-        let (items, result) = run(py, &mut inner, &input, |frame, location, out| {
-            let offset = location.offset;
-            match bedrock::classify(frame).map_err(|kind| kind.at(offset))? {
-                bedrock::Event::Chunk(chunk) => {
-                    if let Some(name) = this.event_name(chunk.kind, &chunk.json) {
-                        out.push(Item::Event { name, json: chunk.json });
-                    }
-                }
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.clear();
+        let (items, result) = run(py, &mut self.inner, &input, |frame, location, out| {
+            match bedrock::classify(frame, &mut arena).map_err(|kind| kind.at(location.offset))? {
+                bedrock::Event::Chunk(chunk) => out.push(Item::Event(chunk)),
                 bedrock::Event::Error => out.push(Item::Error(Pending::new(frame, location))),
                 bedrock::Event::Skip => {}
             }
             Ok(())
         });
-        self.inner = inner;
-        let list = PyList::empty(py);
-        for item in items {
-            let pair = match item {
-                Item::Event { name, json } => {
-                    PyTuple::new(py, [self.name(py, &name).into_any(), PyString::new(py, &json).into_any()])?
-                }
-                Item::Error(p) => PyTuple::new(py, [py.None().into_bound(py), Bound::new(py, p.into_message(py, &input)?)?.into_any()])?,
+        let events = PyList::empty(py);
+        let built = items.into_iter().try_for_each(|item| {
+            let event = match item {
+                Item::Event(chunk) => match self.event_name(&chunk, &arena) {
+                    Some(name) => self.event(py, name, chunk.json(&arena))?,
+                    None => return Ok(()),
+                },
+                Item::Error(p) => self.on_error.bind(py).call1((p.into_message(py, &input)?,))?,
             };
-            list.append(pair)?;
+            events.append(event)
+        });
+        if arena.capacity() <= RETAINED_ARENA_CAPACITY {
+            self.arena = arena;
         }
-        result.map_err(|e| to_py_err(py, &e, list.clone()))?;
-        Ok(list)
+        built?;
+        result.map_err(|e| to_py_err(py, &e, events.clone()))?;
+        Ok(events)
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {

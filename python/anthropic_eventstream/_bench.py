@@ -1,0 +1,174 @@
+"""Side-by-side measurements, shared by ``python -m anthropic_eventstream bench`` and the pytest-benchmark
+suites in ``benches/``: one workload, one definition of each contender, so both report the same thing.
+
+The workload is DESIGN.md's: a Bedrock-shaped stream of 20,000 text deltas (~245 bytes a frame), cut into
+16 KiB network chunks. Every contender consumes the same bytes and returns how many events it produced,
+which is checked, so that a broken contender cannot look fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import testing
+from ._framing import EventStreamDecoder
+
+DELTAS = 20_000
+CHUNK = 16 * 1024
+WORDS = "the quick brown fox jumps over a lazy dog while streaming tokens from Claude on Bedrock".split()
+
+
+def bedrock_body(deltas: int = DELTAS) -> bytes:
+    """``deltas`` text-delta chunk frames between the usual start and stop events."""
+    return testing.bedrock_stream(testing.message_events([WORDS[i % len(WORDS)] + " " for i in range(deltas)]))
+
+
+def frame_count(body: bytes) -> int:
+    count = pos = 0
+    while pos < len(body):
+        pos += struct.unpack_from("!I", body, pos)[0]
+        count += 1
+    return count
+
+
+@dataclass
+class Case:
+    """One contender: ``run()`` consumes the workload and returns the number of events it produced."""
+
+    group: str
+    name: str
+    run: Callable[[], int]
+    events: int
+    #: what the others in the group are compared with
+    baseline: bool = False
+
+
+def _consume(events: Iterator[Any]) -> int:
+    n = 0
+    for _ in events:
+        n += 1
+    return n
+
+
+def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native", "python")) -> list[Case]:
+    """The SDK's decoder interface: stock ``AWSEventStreamDecoder`` vs ours, and the floor: a generator that
+    only constructs the same ``ServerSentEvent`` objects from already-decoded ``(event, data)`` pairs."""
+    from anthropic._streaming import ServerSentEvent
+    from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
+
+    from ._anthropic import AWSEventStreamDecoder
+
+    chunks = testing.split(body, chunk)
+    pairs = [(e.event, e.data) for e in Stock().iter_bytes(iter(chunks))]
+
+    def floor() -> Iterator[Any]:
+        for event, data in pairs:
+            yield ServerSentEvent(event=event, data=data)
+
+    cases = [
+        Case("sdk-decoder", "stock anthropic AWSEventStreamDecoder", lambda: _consume(Stock().iter_bytes(iter(chunks))), len(pairs), baseline=True),
+        Case("sdk-decoder", "floor: constructing the ServerSentEvents", lambda: _consume(floor()), len(pairs)),
+    ]
+    for backend in backends:
+        decoder = AWSEventStreamDecoder(backend)
+        cases.append(Case("sdk-decoder", f"anthropic_eventstream ({backend})", lambda d=decoder: _consume(d.iter_bytes(iter(chunks))), len(pairs)))
+    return cases
+
+
+def framing_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native", "python"), group: str = "framing") -> list[Case]:
+    """Frames only: botocore's ``EventStreamBuffer`` vs ``EventStreamDecoder.feed``."""
+    from botocore.eventstream import EventStreamBuffer
+
+    chunks = testing.split(body, chunk)
+    frames = frame_count(body)
+
+    def botocore() -> int:
+        buffer, n = EventStreamBuffer(), 0
+        for piece in chunks:
+            buffer.add_data(piece)
+            for _ in buffer:
+                n += 1
+        return n
+
+    def ours(backend: str) -> int:
+        decoder, n = EventStreamDecoder(backend=backend), 0
+        for piece in chunks:
+            n += len(decoder.feed(piece))
+        decoder.close()
+        return n
+
+    cases = [Case(group, "botocore EventStreamBuffer", botocore, frames, baseline=True)]
+    cases += [Case(group, f"EventStreamDecoder.feed ({b})", lambda b=b: ours(b), frames) for b in backends]
+    return cases
+
+
+def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native",)) -> list[Case]:
+    """``AnthropicBedrock(...).messages.create(stream=True)`` iterated to the end on a mock transport, stock
+    and accelerated, sync and async."""
+    from . import _anthropic
+
+    request = {"model": "anthropic.claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}
+    events = frame_count(body)
+
+    def sync(client: Any) -> int:
+        return _consume(iter(client.messages.create(**request, stream=True)))
+
+    def run_async(client: Any) -> int:
+        async def go() -> int:
+            n = 0
+            async for _ in await client.messages.create(**request, stream=True):
+                n += 1
+            return n
+
+        return asyncio.run(go())
+
+    stock_sync = testing.mock_bedrock_client(body, chunk_size=chunk)
+    stock_async = testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True)
+    cases = [
+        Case("end-to-end sync", "stock AnthropicBedrock", lambda: sync(stock_sync), events, baseline=True),
+        Case("end-to-end async", "stock AsyncAnthropicBedrock", lambda: run_async(stock_async), events, baseline=True),
+    ]
+    for backend in backends:
+        fast_sync = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
+        fast_async = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
+        cases.append(Case("end-to-end sync", f"accelerated ({backend})", lambda c=fast_sync: sync(c), events))
+        cases.append(Case("end-to-end async", f"accelerated ({backend})", lambda c=fast_async: run_async(c), events))
+    return cases
+
+
+def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 1024, 1024)) -> list[Case]:
+    """Per-event cost against chunk size: one 5 MB buffer vs network-sized chunks (ours must stay flat;
+    botocore re-slices its whole buffer per message and grows quadratic)."""
+    from ._anthropic import AWSEventStreamDecoder
+
+    cases = []
+    frames = frame_count(body)
+    decoder = AWSEventStreamDecoder("native")
+    for size in sizes:
+        label = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+        chunks = testing.split(body, size)
+        cases.append(Case("chunking", f"anthropic_eventstream, {label} chunks", lambda c=chunks: _consume(decoder.iter_bytes(iter(c))), frames - 0, baseline=size == 16 * 1024))
+        cases += [c for c in framing_cases(body, size, backends=(), group="chunking") if c.baseline]
+        cases[-1].name, cases[-1].baseline = f"botocore EventStreamBuffer, {label} chunks", False
+    return cases
+
+
+def measure(case: Case, *, min_time: float = 0.5, max_rounds: int = 50) -> float:
+    """Best seconds per event over repeated runs (at least two, then until ``min_time`` is spent)."""
+    best = float("inf")
+    spent, rounds = 0.0, 0
+    while rounds < 2 or (spent < min_time and rounds < max_rounds):
+        start = time.perf_counter()
+        produced = case.run()
+        elapsed = time.perf_counter() - start
+        if produced != case.events:
+            raise AssertionError(f"{case.name} produced {produced} events, expected {case.events}")
+        best = min(best, elapsed)
+        spent += elapsed
+        rounds += 1
+    return best / case.events
