@@ -93,7 +93,7 @@ impl Decoder {
                 self.start_carry(rest, offset, None);
                 break;
             };
-            let prelude = self.parse_prelude(prelude_bytes, rest, offset)?;
+            let prelude = self.parse_prelude(prelude_bytes, || rest.to_vec(), offset)?;
             let length = prelude.frame_length();
             if rest.len() < length {
                 self.start_carry(rest, offset, Some(prelude));
@@ -143,9 +143,13 @@ impl Decoder {
             let Some(prelude_bytes) = self.carry.first_chunk::<PRELUDE_LENGTH>().copied() else {
                 return Ok(None);
             };
-            let mut head = self.carry.clone();
-            head.extend_from_slice(&input[used..input.len().min(used + HEAD_SHOWN + 1)]);
-            let prelude = self.parse_prelude(&prelude_bytes, &head, offset)?;
+            let prelude = match Prelude::parse(&prelude_bytes, &self.limits) {
+                Ok(prelude) => prelude,
+                Err(kind) => {
+                    let head = [self.carry.as_slice(), &input[used..input.len().min(used + HEAD_SHOWN + 1)]].concat();
+                    return Err(self.prelude_error(kind, || head, offset));
+                }
+            };
             self.carry_prelude = Some(prelude);
             prelude
         };
@@ -171,16 +175,31 @@ impl Decoder {
         result.map(|()| Some(used))
     }
 
-    fn parse_prelude(&mut self, bytes: &[u8; PRELUDE_LENGTH], head: &[u8], offset: u64) -> Result<Prelude, Error> {
-        Prelude::parse(bytes, &self.limits).map_err(|kind| {
-            let kind = match kind {
-                ErrorKind::PreludeChecksum { .. } if offset == 0 && looks_like_text(head) => {
-                    ErrorKind::NotAnEventStream { head: head[..head.len().min(HEAD_SHOWN + 1)].to_vec() }
+    /// Reads a prelude; `head` (the stream's first bytes, wanted only to describe a failure) is built only
+    /// if it is needed.
+    fn parse_prelude(
+        &mut self,
+        bytes: &[u8; PRELUDE_LENGTH],
+        head: impl FnOnce() -> Vec<u8>,
+        offset: u64,
+    ) -> Result<Prelude, Error> {
+        Prelude::parse(bytes, &self.limits).map_err(|kind| self.prelude_error(kind, head, offset))
+    }
+
+    fn prelude_error(&mut self, kind: ErrorKind, head: impl FnOnce() -> Vec<u8>, offset: u64) -> Error {
+        let kind = match kind {
+            ErrorKind::PreludeChecksum { .. } if offset == 0 => {
+                let mut head = head();
+                if looks_like_text(&head) {
+                    head.truncate(HEAD_SHOWN + 1);
+                    ErrorKind::NotAnEventStream { head }
+                } else {
+                    kind
                 }
-                other => other,
-            };
-            self.fail(kind, offset)
-        })
+            }
+            other => other,
+        };
+        self.fail(kind, offset)
     }
 
     fn start_carry(&mut self, rest: &[u8], offset: u64, prelude: Option<Prelude>) {
