@@ -24,7 +24,12 @@ from ._errors import (
 )
 from ._framing import EventStreamDecoder, HeaderType, HeaderValue, Message, encode_message
 
-__version__ = "0.1.0"
+try:
+    from importlib.metadata import version as _version
+
+    __version__ = _version("anthropic-eventstream")
+except Exception:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "BACKEND",

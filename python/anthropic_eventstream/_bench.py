@@ -172,3 +172,39 @@ def measure(case: Case, *, min_time: float = 0.5, max_rounds: int = 50) -> float
         spent += elapsed
         rounds += 1
     return best / case.events
+
+
+def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
+    """boto3's path: iterating a bedrock-runtime ``invoke_model_with_response_stream`` ``EventStream``
+    (botocore's parser included), stock vs ``install_botocore()``."""
+    from botocore.eventstream import EventStream
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+    from botocore.parsers import create_parser
+
+    from ._botocore import install_botocore, uninstall_botocore
+
+    model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
+    shape = model.operation_model("InvokeModelWithResponseStream").output_shape.members["body"]
+    parser = create_parser("rest-json")._event_stream_parser  # type: ignore[attr-defined]
+    chunks = testing.split(body, chunk)
+    events = frame_count(body)
+
+    class Raw:
+        def stream(self) -> Iterator[bytes]:
+            return iter(chunks)
+
+    def iterate() -> int:
+        return _consume(iter(EventStream(Raw(), shape, parser, "InvokeModelWithResponseStream")))
+
+    def installed() -> int:
+        install_botocore()
+        try:
+            return iterate()
+        finally:
+            uninstall_botocore()
+
+    return [
+        Case("botocore EventStream", "stock botocore", iterate, events, baseline=True),
+        Case("botocore EventStream", "install_botocore()", installed, events),
+    ]

@@ -75,3 +75,19 @@ class TruncatedStreamError(EventStreamError):
 
 class InvalidChunk(EventStreamError):
     """A Bedrock ``chunk`` event whose payload is not ``{"bytes": "<base64 of UTF-8 JSON>"}``."""
+
+
+# Shown, and pickled, under the package's public name.
+for _cls in (
+    EventStreamError,
+    ChecksumMismatch,
+    NotAnEventStream,
+    InvalidHeadersLength,
+    InvalidPayloadLength,
+    InvalidHeaderValue,
+    DuplicateHeader,
+    TruncatedStreamError,
+    InvalidChunk,
+):
+    _cls.__module__ = "anthropic_eventstream"
+del _cls

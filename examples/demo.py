@@ -1,0 +1,89 @@
+"""The main job (`make demo`): stream a Bedrock capture through the anthropic SDK with the stock decoder and
+with anthropic-eventstream, show the events, what each does with a mid-stream error and a cut-off stream,
+and how fast each decodes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import anthropic
+
+import anthropic_eventstream
+from anthropic_eventstream import _bench, testing
+
+CAPTURE = Path(__file__).with_name("bedrock_capture.eventstream").read_bytes()
+REQUEST = {"model": "anthropic.claude-sonnet-4-5", "max_tokens": 512, "messages": [{"role": "user", "content": "What is an AWS event stream?"}]}
+
+
+def stream(body: bytes, *, show: bool = False) -> str:
+    """Streams ``body`` through a real AnthropicBedrock client; returns what happened."""
+    client = testing.mock_bedrock_client(body, chunk_size=1000)
+    kinds: dict[str, int] = {}
+    text = []
+    try:
+        for event in client.messages.create(**REQUEST, stream=True):
+            kinds[event.type] = kinds.get(event.type, 0) + 1
+            if event.type == "content_block_delta":
+                text.append(event.delta.text)
+    except anthropic.APIStatusError as exc:
+        return f"{type(exc).__name__}: status_code={exc.status_code}, request_id={exc.request_id}, after {sum(kinds.values())} events"
+    except anthropic.APIConnectionError as exc:
+        return f"{type(exc).__name__}: {exc} (cause: {type(exc.__cause__).__name__})"
+    if show:
+        print("   events:", ", ".join(f"{k} x{v}" for k, v in kinds.items()))
+        print("   text:  ", "".join(text)[:110] + "...")
+    return f"ended normally after {sum(kinds.values())} events"
+
+
+def scenarios() -> dict[str, bytes]:
+    first_frames = CAPTURE[: len(CAPTURE) // 2]
+    cut = 0
+    decoder = anthropic_eventstream.EventStreamDecoder()
+    for message in decoder.feed(first_frames):
+        cut += message.total_length
+    throttled = CAPTURE[:cut] + testing.exception_frame("throttlingException", "Too many requests, please wait before trying again.")
+    return {
+        "a mid-stream throttlingException": throttled,
+        "a stream cut off mid-frame": CAPTURE[: cut + 100],
+    }
+
+
+def main() -> int:
+    print(f"anthropic {anthropic.__version__}, anthropic-eventstream {anthropic_eventstream.__version__} ({anthropic_eventstream.BACKEND} backend)")
+    print(f"capture: {len(CAPTURE):,} bytes, {_bench.frame_count(CAPTURE)} frames\n")
+
+    print("1. The capture, stock SDK decoder:")
+    print("  ", stream(CAPTURE, show=True))
+    anthropic_eventstream.install()
+    print("   ...and with anthropic_eventstream.install():")
+    print("  ", stream(CAPTURE, show=True))
+    anthropic_eventstream.uninstall()
+
+    for title, body in scenarios().items():
+        print(f"\n2. {title}:")
+        print("   stock:    ", stream(body))
+        anthropic_eventstream.install()
+        print("   installed:", stream(body))
+        anthropic_eventstream.uninstall()
+
+    print("\n3. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
+    body = _bench.bedrock_body()
+    rows: list[tuple[Any, float]] = []
+    for case in _bench.sdk_decoder_cases(body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)):
+        print(f"   measuring {case.name}...", end="\r", file=sys.stderr, flush=True)
+        rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=5)))
+    print(" " * 70, end="\r", file=sys.stderr, flush=True)
+    base = next(cost for case, cost in rows if case.baseline)
+    for case, cost in rows:
+        ratio = "" if case.baseline else f"  {base / cost:5.1f}x faster than stock"
+        if case.name.startswith("floor"):
+            ratio = "  (no decoder can beat this)"
+        print(f"   {case.name:45} {cost * 1e6:8.2f} us/event{ratio}")
+    print("\nMore: python -m anthropic_eventstream bench   (all comparisons)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

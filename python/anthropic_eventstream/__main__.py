@@ -1,0 +1,138 @@
+"""``python -m anthropic_eventstream`` (also installed as ``anthropic-eventstream``).
+
+    decode FILE|-   one JSON object per message: offset, headers, payload (text, or base64 when it is not
+                    UTF-8) and, for a Bedrock chunk, the Anthropic event it carries. A broken stream prints
+                    what decoded, then the typed error with its byte offset, and exits 1.
+    bench           the side-by-side comparison against botocore and the stock SDK decoder, as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO, TextIO
+
+from . import BACKEND, EventStreamDecoder, EventStreamError, __version__
+
+READ_SIZE = 64 * 1024
+
+
+def _header_value(value: Any) -> Any:
+    return {"base64": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
+
+
+def _message_json(message: Any, offset: int) -> dict[str, Any]:
+    payload = bytes(message.payload)
+    out: dict[str, Any] = {
+        "offset": offset,
+        "headers": {k: _header_value(v) for k, v in message.headers.items()},
+    }
+    try:
+        out["payload"] = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        out["payload_base64"] = base64.b64encode(payload).decode()
+    if message.message_type == "event" and message.event_type == "chunk":
+        try:
+            out["event"] = json.loads(base64.b64decode(json.loads(payload)["bytes"], validate=True))
+        except (ValueError, KeyError, TypeError):
+            pass  # not a well-formed Bedrock chunk: the payload above shows what it is
+    return out
+
+
+def _read(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(READ_SIZE):
+        yield chunk
+
+
+def decode(stream: BinaryIO, out: TextIO, *, backend: str | None = None) -> int:
+    decoder = EventStreamDecoder(backend=backend)
+    offset = 0
+
+    def emit(messages: Sequence[Any]) -> None:
+        nonlocal offset
+        for message in messages:
+            out.write(json.dumps(_message_json(message, offset), ensure_ascii=False) + "\n")
+            offset += message.total_length
+
+    try:
+        for chunk in _read(stream):
+            emit(decoder.feed(chunk))
+        decoder.close()
+    except EventStreamError as exc:
+        emit(exc.messages)
+        out.flush()
+        print(f"error at byte {exc.offset}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def bench(*, deltas: int, out: TextIO) -> int:
+    try:
+        import anthropic  # noqa: F401
+        import botocore  # noqa: F401
+    except ImportError as exc:
+        print(f"bench compares against the stock SDK and botocore: install them first ({exc})", file=sys.stderr)
+        return 2
+    from . import _bench
+
+    body = _bench.bedrock_body(deltas)
+    groups = [
+        ("SDK decoder interface (target: >= 30x stock, <= 1.5x the floor)", _bench.sdk_decoder_cases(body)),
+        ("Framing only (target: >= 30x botocore)", _bench.framing_cases(body)),
+        ("Whole messages.create(stream=True) iteration (target: >= 1.7x)", _bench.end_to_end_cases(body)),
+        ("Chunk size (target: 5 MB within 1.2x of 16 KB)", _bench.chunking_cases(body)),
+        ("boto3: iterating a bedrock-runtime EventStream", _bench.botocore_cases(body)),
+    ]
+    total = sum(len(cases) for _, cases in groups)
+    out.write(
+        f"anthropic-eventstream {__version__} ({BACKEND} backend): {_bench.frame_count(body):,} events, "
+        f"{len(body) / _bench.frame_count(body):.0f} bytes a frame, 16 KiB chunks unless said\n"
+    )
+    done, started = 0, time.perf_counter()
+    results = []
+    for title, cases in groups:
+        rows = []
+        for case in cases:
+            done += 1
+            print(f"\r  measuring {done}/{total}: {case.name[:50]:<50}", end="", file=sys.stderr, flush=True)
+            rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=10)))
+        results.append((title, rows))
+    print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
+    for title, rows in results:
+        base = next((cost for case, cost in rows if case.baseline), None)
+        out.write(f"\n{title}\n")
+        for case, cost in rows:
+            ratio = "baseline" if case.baseline or base is None else f"{base / cost:.1f}x"
+            out.write(f"  {case.name:50} {cost * 1e6:10.2f} us/event   {ratio:>9}\n")
+    out.write(f"\n(measured in {time.perf_counter() - started:.0f} s; best of several runs each)\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="anthropic-eventstream", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({BACKEND} backend)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_decode = commands.add_parser("decode", help="print each message of an event stream as JSON")
+    p_decode.add_argument("file", help="a captured event stream, or - for standard input")
+    p_decode.add_argument("--backend", choices=["native", "python"], help="force a backend")
+    p_bench = commands.add_parser("bench", help="compare against botocore and the stock SDK decoder")
+    p_bench.add_argument("--deltas", type=int, default=20_000, help="text deltas in the workload (default 20000)")
+    args = parser.parse_args(argv)
+    if args.command == "decode":
+        if args.file == "-":
+            return decode(sys.stdin.buffer, sys.stdout, backend=args.backend)
+        try:
+            with open(args.file, "rb") as stream:
+                return decode(stream, sys.stdout, backend=args.backend)
+        except OSError as exc:
+            print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 2
+    return bench(deltas=args.deltas, out=sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

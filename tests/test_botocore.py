@@ -1,0 +1,198 @@
+"""The botocore shim: botocore's real ``EventStream`` and parsers, for several services' shapes, stock vs
+``install_botocore()``: same events, real status codes, truncation raised, botocore's classes kept."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+botocore = pytest.importorskip("botocore")
+
+from botocore import eventstream as boto_eventstream  # noqa: E402
+from botocore.eventstream import EventStream  # noqa: E402
+from botocore.exceptions import EventStreamError  # noqa: E402
+from botocore.loaders import Loader  # noqa: E402
+from botocore.model import ServiceModel  # noqa: E402
+from botocore.parsers import create_parser  # noqa: E402
+
+import anthropic_eventstream as ae  # noqa: E402
+from anthropic_eventstream import encode_message, testing  # noqa: E402
+
+LOADER = Loader()
+
+
+def event_stream_shape(service: str, operation: str, member: str) -> tuple[Any, Any]:
+    model = ServiceModel(LOADER.load_service_model(service, "service-2"), service)
+    shape = model.operation_model(operation).output_shape.members[member]
+    return shape, create_parser(model.metadata["protocol"])._event_stream_parser
+
+
+class RawStream:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.closed = False
+
+    def stream(self) -> Iterator[bytes]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def event(event_type: str, payload: bytes, **headers: Any) -> bytes:
+    return encode_message({":message-type": "event", ":event-type": event_type, **headers}, payload)
+
+
+def exception(exception_type: str, payload: dict[str, Any]) -> bytes:
+    return encode_message(
+        {":message-type": "exception", ":exception-type": exception_type, ":content-type": "application/json"},
+        json.dumps(payload).encode(),
+    )
+
+
+BEDROCK_BODY = testing.bedrock_stream(testing.message_events("Streaming through boto3 works too."))
+CONVERSE_BODY = b"".join(
+    [
+        event("messageStart", b'{"role":"assistant"}'),
+        event("contentBlockDelta", b'{"contentBlockIndex":0,"delta":{"text":"Hello"}}'),
+        event("contentBlockDelta", b'{"contentBlockIndex":0,"delta":{"text":" world"}}'),
+        event("contentBlockStop", b'{"contentBlockIndex":0}'),
+        event("messageStop", b'{"stopReason":"end_turn"}'),
+        event("metadata", b'{"usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5},"metrics":{"latencyMs":120}}'),
+    ]
+)
+S3_SELECT_BODY = b"".join(
+    [
+        event("Records", b"a,b\n1,2\n", **{":content-type": "application/octet-stream"}),
+        event("Stats", b"<Stats><BytesScanned>10</BytesScanned><BytesProcessed>10</BytesProcessed><BytesReturned>8</BytesReturned></Stats>", **{":content-type": "text/xml"}),
+        event("End", b""),
+    ]
+)
+LAMBDA_BODY = b"".join(
+    [
+        event("PayloadChunk", b'{"partial": 1'),
+        event("PayloadChunk", b', "done": true}'),
+        event("InvokeComplete", b'{"LogResult": "bG9n"}'),
+    ]
+)
+
+SERVICES = {
+    "bedrock-invoke": (("bedrock-runtime", "InvokeModelWithResponseStream", "body"), BEDROCK_BODY),
+    "bedrock-converse": (("bedrock-runtime", "ConverseStream", "stream"), CONVERSE_BODY),
+    "s3-select": (("s3", "SelectObjectContent", "Payload"), S3_SELECT_BODY),
+    "lambda": (("lambda", "InvokeWithResponseStream", "EventStream"), LAMBDA_BODY),
+}
+
+
+def iterate(spec: tuple[str, str, str], chunks: list[bytes]) -> tuple[list[Any], BaseException | None]:
+    shape, parser = event_stream_shape(*spec)
+    events: list[Any] = []
+    try:
+        for parsed in EventStream(RawStream(chunks), shape, parser, spec[1]):
+            events.append(parsed)
+    except Exception as exc:
+        return events, exc
+    return events, None
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    ae.install_botocore()
+    yield
+    ae.uninstall_botocore()
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+@pytest.mark.parametrize("chunk_size", [1, 13, 100, 4096])
+def test_same_events_as_stock(service: str, chunk_size: int) -> None:
+    spec, body = SERVICES[service]
+    chunks = testing.split(body, chunk_size)
+    stock, error = iterate(spec, chunks)
+    assert error is None and stock
+    ae.install_botocore()
+    try:
+        ours, error = iterate(spec, chunks)
+    finally:
+        ae.uninstall_botocore()
+    assert error is None
+    assert ours == stock
+
+
+@pytest.mark.parametrize(
+    ("exception_type", "status"),
+    [
+        ("throttlingException", 429),
+        ("internalServerException", 500),
+        ("serviceUnavailableException", 503),
+        ("validationException", 400),
+        ("modelTimeoutException", 408),
+        ("modelStreamErrorException", 424),
+    ],
+)
+def test_exceptions_carry_the_models_status(installed: None, exception_type: str, status: int) -> None:
+    spec = SERVICES["bedrock-invoke"][0]
+    body = testing.bedrock_stream(testing.message_events("Hi there")[:2]) + exception(exception_type, {"message": "nope"})
+    ae.uninstall_botocore()
+    stock_events, stock_error = iterate(spec, [body])
+    ae.install_botocore()
+    events, error = iterate(spec, [body])
+    assert events == stock_events and len(events) == 2
+    assert isinstance(error, EventStreamError) and isinstance(stock_error, EventStreamError)
+    assert error.response["Error"] == stock_error.response["Error"] == {"Code": exception_type, "Message": "nope"}
+    assert str(error) == str(stock_error)
+    assert stock_error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (None, 400)
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_unmodeled_exceptions_and_error_frames_are_500(installed: None) -> None:
+    spec = SERVICES["bedrock-invoke"][0]
+    for frame in [exception("brandNewException", {"message": "?"}), testing.error_frame("InternalFailure", "boom")]:
+        _, error = iterate(spec, [frame])
+        assert isinstance(error, EventStreamError)
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_s3_error_frame_keeps_code_and_message(installed: None) -> None:
+    spec = SERVICES["s3-select"][0]
+    frame = encode_message({":message-type": "error", ":error-code": "InternalError", ":error-message": "We encountered an internal error."})
+    events, error = iterate(spec, [event("Records", b"x"), frame])
+    assert len(events) == 1
+    assert isinstance(error, EventStreamError)
+    assert error.response["Error"] == {"Code": "InternalError", "Message": "We encountered an internal error."}
+
+
+def test_truncation_is_raised_not_swallowed() -> None:
+    spec, body = SERVICES["bedrock-converse"]
+    cut = [body[:-7]]
+    events, error = iterate(spec, cut)
+    assert error is None and len(events) == 5  # stock botocore: the lost frame goes unnoticed
+    ae.install_botocore()
+    try:
+        events, error = iterate(spec, cut)
+    finally:
+        ae.uninstall_botocore()
+    assert len(events) == 5
+    assert isinstance(error, ae.TruncatedStreamError)
+
+
+def test_corruption_is_botocores_checksum_mismatch_too(installed: None) -> None:
+    spec, body = SERVICES["lambda"]
+    corrupted = bytearray(body)
+    corrupted[-3] ^= 1
+    events, error = iterate(spec, [bytes(corrupted)])
+    assert len(events) == 2
+    assert isinstance(error, boto_eventstream.ChecksumMismatch)
+    assert isinstance(error, ae.ChecksumMismatch)
+    assert error.offset == sum(m.total_length for m in ae.EventStreamDecoder().feed(body)[:2])
+
+
+def test_uninstall_restores_botocore_exactly() -> None:
+    before = dict(EventStream.__dict__)
+    ae.install_botocore()
+    ae.install_botocore()
+    assert EventStream.__dict__["_parse_event"] is not before["_parse_event"]
+    ae.uninstall_botocore()
+    assert dict(EventStream.__dict__) == before
