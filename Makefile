@@ -10,6 +10,7 @@ SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
 .PHONY: demo test venv build wheel cargo-test pytest sdk-matrix bench fuzz-smoke typecheck clean
+SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,7 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: cargo-test pytest sdk-matrix
+test: cargo-test typecheck pytest sdk-matrix fuzz-smoke
 
 cargo-test:
 	cargo test --workspace --exclude anthropic-eventstream-py -q
@@ -48,7 +49,25 @@ sdk-matrix: wheel
 	  .venvs/anthropic-$$v/bin/pip install -q "anthropic[bedrock]==$$v" "pytest>=8" "hypothesis>=6.100" && \
 	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
-	     --rootdir=. -c /dev/null test_sdk.py test_framing.py) || exit 1; \
+	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null test_sdk.py test_framing.py) || exit 1; \
+	done
+
+# The stub must match the extension; the package must pass mypy --strict.
+typecheck: build
+	$(PY) -m mypy.stubtest anthropic_eventstream._native
+	$(PY) -m mypy
+
+# Each cargo-fuzz target for a few seconds from the committed corpus (rust/core/fuzz/corpus). Works on a
+# stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags, and no sanitizer runtime is needed.
+FUZZ_TARGETS := raw_bytes hostile_prelude mutated_headers round_trip chunkings
+FUZZ_SECONDS ?= 10
+fuzz-smoke:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked -q
+	cd rust/core && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t && \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $$t fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|Done|==|INFO: .*corpus)" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
 bench: build

@@ -156,7 +156,7 @@ def event_layout(cls: type) -> EventLayout | None:
     if [role for _, role, _ in layout].count("event") != 1 or [role for _, role, _ in layout].count("data") != 1:
         return None
 
-    fast = object.__new__(cls)
+    fast: Any = object.__new__(cls)
     values = {"event": "message_start", "data": "{}"}
     for name, role, value in layout:
         setattr(fast, name, [] if role == "list" else values.get(role, value))
@@ -167,7 +167,7 @@ def event_layout(cls: type) -> EventLayout | None:
 
 
 @functools.lru_cache(maxsize=None)
-def _sdk() -> tuple[type[ServerSentEvent], type[ServerSentEvent], EventLayout | None, bool, bool]:
+def _sdk() -> tuple[type[ServerSentEvent], Callable[[ErrorBody], ServerSentEvent], EventLayout | None, bool, bool]:
     """The installed SDK's event class, our error-event subclass of it, how to build events fast, and how the
     SDK names chunk events.
 
@@ -182,7 +182,7 @@ def _sdk() -> tuple[type[ServerSentEvent], type[ServerSentEvent], EventLayout | 
     legacy = chunk_to_sse is None
     skip_untyped = not legacy and chunk_to_sse(b"{}") is None  # type: ignore[misc]
 
-    class FrameErrorEvent(ServerSentEvent):  # type: ignore[misc,valid-type]
+    class FrameErrorEvent(ServerSentEvent):
         """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
 
         def __init__(self, body: ErrorBody) -> None:
@@ -381,8 +381,9 @@ def install(*, backend: str | None = None) -> None:
         for cls in bedrock:
             _patch(cls, "_make_sse_decoder", make_decoder)
         for cls in bedrock + first_party:
-            if not getattr(cls._make_status_error, "__anthropic_eventstream__", False):
-                _patch(cls, "_make_status_error", _typed_status_error(cls._make_status_error))
+            make_status_error = getattr(cls, "_make_status_error")
+            if not getattr(make_status_error, "__anthropic_eventstream__", False):
+                _patch(cls, "_make_status_error", _typed_status_error(make_status_error))
         _install_stream_hooks()
 
 
@@ -404,18 +405,24 @@ def is_installed() -> bool:
     return any(name == "_make_sse_decoder" for _, name in _patched)
 
 
-@functools.lru_cache(maxsize=None)
+_ACCELERATED: dict[tuple[type, str | None], type] = {}
+
+
 def _accelerated_class(cls: type, backend: str | None) -> type:
+    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and backend)."""
+    if (cls, backend) in _ACCELERATED:
+        return _ACCELERATED[cls, backend]
     namespace: dict[str, Any] = {
         "__anthropic_eventstream_accelerated__": True,
-        "_make_status_error": _typed_status_error(cls._make_status_error),  # type: ignore[attr-defined]
+        "_make_status_error": _typed_status_error(getattr(cls, "_make_status_error")),
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
         "__doc__": cls.__doc__,
     }
     if hasattr(cls, "_make_sse_decoder") and "bedrock" in cls.__module__:
         namespace["_make_sse_decoder"] = _decoder_factory(backend)
-    return type(cls.__name__, (cls,), namespace)
+    _ACCELERATED[cls, backend] = type(cls.__name__, (cls,), namespace)
+    return _ACCELERATED[cls, backend]
 
 
 _C = TypeVar("_C")
@@ -426,7 +433,7 @@ def accelerate(client: _C, *, backend: str | None = None) -> _C:
 
     The client's class becomes a subclass of its own class that overrides the decoder and the status
     mapping, so ``isinstance`` checks keep working."""
-    cls = type(client)
+    cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
     client.__class__ = _accelerated_class(cls, backend)

@@ -13,6 +13,7 @@ import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from . import testing
@@ -76,8 +77,12 @@ def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...]
     ]
     for backend in backends:
         decoder = AWSEventStreamDecoder(backend)
-        cases.append(Case("sdk-decoder", f"anthropic_eventstream ({backend})", lambda d=decoder: _consume(d.iter_bytes(iter(chunks))), len(pairs)))
+        cases.append(Case("sdk-decoder", f"anthropic_eventstream ({backend})", partial(_iterate, decoder, chunks), len(pairs)))
     return cases
+
+
+def _iterate(decoder: Any, chunks: list[bytes]) -> int:
+    return _consume(decoder.iter_bytes(iter(chunks)))
 
 
 def framing_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native", "python"), group: str = "framing") -> list[Case]:
@@ -103,7 +108,7 @@ def framing_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = (
         return n
 
     cases = [Case(group, "botocore EventStreamBuffer", botocore, frames, baseline=True)]
-    cases += [Case(group, f"EventStreamDecoder.feed ({b})", lambda b=b: ours(b), frames) for b in backends]
+    cases += [Case(group, f"EventStreamDecoder.feed ({b})", partial(ours, b), frames) for b in backends]
     return cases
 
 
@@ -136,8 +141,8 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
     for backend in backends:
         fast_sync = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
         fast_async = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
-        cases.append(Case("end-to-end sync", f"accelerated ({backend})", lambda c=fast_sync: sync(c), events))
-        cases.append(Case("end-to-end async", f"accelerated ({backend})", lambda c=fast_async: run_async(c), events))
+        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events))
+        cases.append(Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events))
     return cases
 
 
@@ -152,7 +157,7 @@ def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 
     for size in sizes:
         label = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
         chunks = testing.split(body, size)
-        cases.append(Case("chunking", f"anthropic_eventstream, {label} chunks", lambda c=chunks: _consume(decoder.iter_bytes(iter(c))), frames - 0, baseline=size == 16 * 1024))
+        cases.append(Case("chunking", f"anthropic_eventstream, {label} chunks", partial(_iterate, decoder, chunks), frames, baseline=size == 16 * 1024))
         cases += [c for c in framing_cases(body, size, backends=(), group="chunking") if c.baseline]
         cases[-1].name, cases[-1].baseline = f"botocore EventStreamBuffer, {label} chunks", False
     return cases
@@ -186,7 +191,7 @@ def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
 
     model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
     shape = model.operation_model("InvokeModelWithResponseStream").output_shape.members["body"]
-    parser = create_parser("rest-json")._event_stream_parser  # type: ignore[attr-defined]
+    parser = create_parser("rest-json")._event_stream_parser
     chunks = testing.split(body, chunk)
     events = frame_count(body)
 

@@ -16,7 +16,6 @@ changes is what goes wrong:
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -31,15 +30,20 @@ _lock = threading.Lock()
 _originals: dict[str, Any] = {}
 
 
-@functools.lru_cache(maxsize=None)
+_BOTOCORE_CLASSES: dict[type[_errors.EventStreamError], type[_errors.EventStreamError]] = {}
+
+
 def _botocore_class(ours: type[_errors.EventStreamError]) -> type[_errors.EventStreamError]:
     """``ours`` made also an instance of botocore's exception of the same name, where botocore has one."""
     from botocore import eventstream
 
-    theirs = getattr(eventstream, ours.__name__, None)
-    if not isinstance(theirs, type) or not issubclass(theirs, Exception):
-        return ours
-    return type(ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__})
+    if ours not in _BOTOCORE_CLASSES:
+        theirs = getattr(eventstream, ours.__name__, None)
+        both = ours
+        if isinstance(theirs, type) and issubclass(theirs, Exception):
+            both = type(ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__})
+        _BOTOCORE_CLASSES[ours] = both
+    return _BOTOCORE_CLASSES[ours]
 
 
 def _as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError:

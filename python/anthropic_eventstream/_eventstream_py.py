@@ -447,7 +447,7 @@ class BedrockDecoder(Decoder):
         self._event_class = event_class
         self._on_error = on_error
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:  # type: ignore[override]
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:
         out: list[Any] = []
         try:
             self._feed(as_bytes(data), out.append)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from . import _backend
+from . import _backend, _eventstream_py
 
 __all__ = [
     "DEFAULT_MAX_HEADERS_LENGTH",
@@ -53,7 +53,7 @@ class Message(abc.ABC):
     def to_response_dict(self) -> dict[str, Any]: ...
 
 
-Message.register(_backend._eventstream_py.Message)
+Message.register(_eventstream_py.Message)
 if _backend._native is not None:
     Message.register(_backend._native.Message)
 
@@ -81,7 +81,7 @@ class EventStreamDecoder:
         _check_limit("max_headers_length", max_headers_length)
         _check_limit("max_payload_length", max_payload_length)
         module = _backend.implementation(backend)
-        self.backend: str = "python" if module is _backend._eventstream_py else "native"
+        self.backend: str = "python" if module is _eventstream_py else "native"
         self._impl = module.Decoder(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
