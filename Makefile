@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test venv build wheel cargo-test pytest sdk-matrix bench fuzz-smoke typecheck clean
+.PHONY: demo test venv build wheel cargo-test pytest sdk-matrix package-check bench fuzz-smoke typecheck clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -26,10 +26,14 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: cargo-test typecheck pytest sdk-matrix fuzz-smoke
+test: cargo-test typecheck pytest sdk-matrix package-check fuzz-smoke
 
 cargo-test:
+	cargo clippy -q --workspace --all-targets -- -D warnings
 	cargo test --workspace --exclude anthropic-eventstream-py -q
+	# the core's unit tests again under valgrind memcheck: no invalid access, no leak
+	CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9" \
+	  cargo test -p anthropic-eventstream-core --lib -q
 
 pytest: build
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q
@@ -51,6 +55,17 @@ sdk-matrix: wheel
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null test_sdk.py test_framing.py) || exit 1; \
 	done
+
+# What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
+# a bare venv with no Rust toolchain on PATH.
+PKG := target/package
+package-check: venv
+	rm -rf $(PKG) && $(VENV)/bin/maturin sdist -q -o $(PKG)
+	$(VENV)/bin/pip wheel -q --no-deps -w $(PKG) $(PKG)/*.tar.gz
+	$(PYTHON) -m venv $(PKG)/venv && $(PKG)/venv/bin/pip install -q $(PKG)/*.whl
+	cd $(PKG) && env -i PATH=/usr/bin:/bin $(CURDIR)/$(PKG)/venv/bin/python -c \
+	  "import anthropic_eventstream as ae; assert ae.BACKEND == 'native', ae.BACKEND; print('wheel ok:', ae.__version__, ae.BACKEND)"
+	env -i PATH=/usr/bin:/bin $(PKG)/venv/bin/anthropic-eventstream decode examples/bedrock_capture.eventstream | tail -n 1 | cut -c1-100
 
 # The stub must match the extension; the package must pass mypy --strict.
 typecheck: build

@@ -132,7 +132,8 @@ def event_layout(cls: type) -> EventLayout | None:
     cost of an event. We call it once with sentinel values and learn which attributes hold the event name
     and the data; every other attribute must be an empty list (made fresh per event) or an immutable
     constant. The layout is accepted only if an instance built from it equals one built by the
-    constructor, attribute for attribute.
+    constructor, attribute for attribute. (The constructor turns an empty event name into ``None``; the
+    extension sends such rare events through the constructor.)
     """
     event_sentinel, data_sentinel = "\0event", "\0data"
     try:

@@ -84,7 +84,7 @@ class EventStreamDecoder:
         self.backend: str = "python" if module is _eventstream_py else "native"
         self._impl = module.Decoder(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
+    def feed(self, data: bytes | bytearray | memoryview, /) -> list[Message]:
         """Every message completed by ``data``, in order."""
         return self._impl.feed(data)  # type: ignore[no-any-return]
 
@@ -186,6 +186,7 @@ def _wire(name: str, value: object) -> tuple[str, int, Any]:
 def encode_message(
     headers: Mapping[str, HeaderInput] | Iterable[tuple[str, HeaderInput]],
     payload: bytes | bytearray | memoryview = b"",
+    /,
     *,
     backend: str | None = None,
 ) -> bytes:

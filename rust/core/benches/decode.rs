@@ -38,13 +38,13 @@ fn bedrock_body(deltas: usize) -> Vec<u8> {
                 r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{}"}}}}"#,
                 words[i % words.len()]
             );
-            chunk_frame(&event, &PADDING[..1 + (i * 7) % PADDING.len()])
+            chunk_frame(&event, &PADDING[..=(i * 7) % PADDING.len()])
         })
         .collect()
 }
 
 fn big_frames(count: usize, payload_len: usize) -> Vec<u8> {
-    let payload: Vec<u8> = (0..payload_len).map(|i| (i % 251) as u8).collect();
+    let payload: Vec<u8> = (0..payload_len).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
     (0..count)
         .flat_map(|_| {
             encode_message(

@@ -15,7 +15,7 @@ fn main() {
             let payload = format!(
                 r#"{{"bytes":"{}","p":"{}"}}"#,
                 base64_simd::STANDARD.encode_to_string(event.as_bytes()),
-                &"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"[..1 + (i * 7) % 42]
+                &"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"[..=(i * 7) % 42]
             );
             encode_message(
                 &[

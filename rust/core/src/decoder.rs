@@ -238,7 +238,9 @@ mod tests {
             .collect()
     }
 
-    fn decode_in(bytes: &[u8], chunk: usize) -> (Vec<(u64, Vec<u8>)>, Result<(), Error>) {
+    type Decoded = (Vec<(u64, Vec<u8>)>, Result<(), Error>);
+
+    fn decode_in(bytes: &[u8], chunk: usize) -> Decoded {
         let mut decoder = Decoder::new(Limits::default());
         let mut frames = Vec::new();
         for piece in bytes.chunks(chunk) {

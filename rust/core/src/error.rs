@@ -4,7 +4,7 @@
 //! [`ErrorClass`] is the coarse family each kind belongs to: the Python layer raises one exception class per
 //! family, with the same names botocore uses where botocore has one.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// The exception family of an error, one per Python exception class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,7 +108,9 @@ pub fn bytes_repr(bytes: &[u8], limit: usize) -> String {
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             0x20..=0x7e => out.push(char::from(b)),
-            _ => out.push_str(&format!("\\x{b:02x}")),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
         }
     }
     out.push('\'');

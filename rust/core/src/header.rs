@@ -211,16 +211,15 @@ fn validate_precisely(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
     let mut seen: Option<HashSet<&str>> = None;
     for header in HeaderIter::new(section) {
         let Header { name, value } = header?;
-        let duplicate = match &mut seen {
-            Some(set) => !set.insert(name),
-            None => {
-                let dup = names.contains(&name);
-                names.push(name);
-                if names.len() > LINEAR_DUPLICATE_SCAN {
-                    seen = Some(names.drain(..).collect());
-                }
-                dup
+        let duplicate = if let Some(set) = &mut seen {
+            !set.insert(name)
+        } else {
+            let dup = names.contains(&name);
+            names.push(name);
+            if names.len() > LINEAR_DUPLICATE_SCAN {
+                seen = Some(names.drain(..).collect());
             }
+            dup
         };
         if duplicate {
             return Err(ErrorKind::DuplicateHeader { name: name.to_owned() });

@@ -1,8 +1,10 @@
 //! A validating single-pass JSON scanner for the two questions the Bedrock layer asks of each chunk:
 //! "is this a JSON object, in Python `json.loads`'s sense?" and "what is its last top-level `key`?".
 //!
-//! A general parser (jiter, serde_json) spends most of its time building what we then throw away; this
-//! scanner only walks the bytes, so it is several times faster on the ~100-byte objects Bedrock sends.
+//! A general parser (`jiter`, `serde_json`) does more than these two questions need; this scanner only walks
+//! the bytes, skipping string bodies eight bytes at a time. Measured on a Bedrock text delta, it is ~15%
+//! faster than `jiter`'s skip; the larger win is in `bedrock`, where Bedrock's own payload shape needs no
+//! general scan at all.
 //! It accepts exactly what `json.loads` accepts (strict mode): RFC 8259 plus `NaN`, `Infinity` and
 //! `-Infinity`, `\u` escapes of any code unit (lone surrogates included), duplicate keys (the last wins);
 //! and it rejects raw control characters in strings, as `json.loads` does. Nesting deeper than

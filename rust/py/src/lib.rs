@@ -1,4 +1,4 @@
-//! `anthropic_eventstream._native`: the PyO3 binding of `eventstream_core`.
+//! `anthropic_eventstream._native`: the `PyO3` binding of `eventstream_core`.
 //!
 //! Only conversions live here: Python arguments to slices, frames to `Message` objects, Bedrock chunks to
 //! `(event, data)` pairs, core errors to the package's own exception classes (defined in Python, in
@@ -109,12 +109,12 @@ impl Pending {
         Self { bytes, start, prelude: frame.prelude, crc: frame.crc }
     }
 
-    fn into_message(self, py: Python<'_>, input: &PyBackedBytes) -> PyResult<Message> {
+    fn into_message(self, py: Python<'_>, input: &PyBackedBytes) -> Message {
         let bytes = match self.bytes {
             Some(owned) => PyBytes::new(py, &owned).into(),
             None => input.clone_ref(py),
         };
-        Ok(Message { bytes, start: self.start, prelude: self.prelude, crc: self.crc, headers: PyOnceLock::new() })
+        Message { bytes, start: self.start, prelude: self.prelude, crc: self.crc, headers: PyOnceLock::new() }
     }
 }
 
@@ -247,7 +247,7 @@ impl Decoder {
         });
         let messages = PyList::empty(py);
         for p in pending {
-            messages.append(p.into_message(py, &input)?)?;
+            messages.append(p.into_message(py, &input))?;
         }
         result.map_err(|e| to_py_err(py, &e, messages.clone()))?;
         Ok(messages)
@@ -290,9 +290,12 @@ enum Attribute {
 /// derives this from a real constructor call and checks the result against it before handing it over;
 /// without it, the class is called.
 struct EventLayout(Vec<Attribute>);
-impl From<(Py<PyString>, String, Py<PyAny>)> for Attribute {
-    /// From the Python layer's `(name, role, value)`: role `event`, `data`, `list` or `constant`.
-    fn from((key, role, value): (Py<PyString>, String, Py<PyAny>)) -> Self {
+/// The Python layer's description of one attribute: `(name, role, value)`, role `event`, `data`, `list`
+/// or `constant`.
+type AttributeSpec = (Py<PyString>, String, Py<PyAny>);
+
+impl From<AttributeSpec> for Attribute {
+    fn from((key, role, value): AttributeSpec) -> Self {
         match role.as_str() {
             "event" => Self::Event(key),
             "data" => Self::Data(key),
@@ -349,10 +352,12 @@ impl BedrockDecoder {
     }
 
     fn event<'py>(&mut self, py: Python<'py>, name: &str, json: &str) -> PyResult<Bound<'py, PyAny>> {
+        let unnamed = name.is_empty();
         let name = self.name(py, name);
         let data = PyString::new(py, json);
         let class = self.event_class.bind(py);
-        let Some(EventLayout(attributes)) = &self.layout else {
+        // An empty name is normalised by the constructor (`event or None`): let it do that.
+        let Some(EventLayout(attributes)) = self.layout.as_ref().filter(|_| !unnamed) else {
             let kwargs = PyDict::new(py);
             kwargs.set_item(intern!(py, "event"), name)?;
             kwargs.set_item(intern!(py, "data"), data)?;
@@ -383,7 +388,7 @@ impl BedrockDecoder {
         legacy: bool,
         skip_untyped: bool,
         event_class: Py<PyType>,
-        layout: Option<Vec<(Py<PyString>, String, Py<PyAny>)>>,
+        layout: Option<Vec<AttributeSpec>>,
         on_error: Py<PyAny>,
     ) -> PyResult<Self> {
         let object_new = py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?.unbind();
@@ -419,7 +424,7 @@ impl BedrockDecoder {
                     Some(name) => self.event(py, name, chunk.json(&arena))?,
                     None => return Ok(()),
                 },
-                Item::Error(p) => self.on_error.bind(py).call1((p.into_message(py, &input)?,))?,
+                Item::Error(p) => self.on_error.bind(py).call1((p.into_message(py, &input),))?,
             };
             events.append(event)
         });
@@ -438,6 +443,7 @@ impl BedrockDecoder {
 
 /// Encodes one frame from `(name, type_tag, value)` triples already checked by the Python layer.
 #[pyfunction]
+#[allow(clippy::needless_pass_by_value)] // PyO3 extracts arguments into owned values
 fn encode_message<'py>(
     py: Python<'py>,
     headers: Vec<(String, u8, Bound<'py, PyAny>)>,
