@@ -60,7 +60,7 @@ sdk-matrix: wheel
 # a bare venv with no Rust toolchain on PATH.
 PKG := target/package
 package-check: venv
-	rm -rf $(PKG) && $(VENV)/bin/maturin sdist -q -o $(PKG)
+	rm -rf $(PKG) && $(VENV)/bin/maturin sdist -o $(PKG)
 	$(VENV)/bin/pip wheel -q --no-deps -w $(PKG) $(PKG)/*.tar.gz
 	$(PYTHON) -m venv $(PKG)/venv && $(PKG)/venv/bin/pip install -q $(PKG)/*.whl
 	cd $(PKG) && env -i PATH=/usr/bin:/bin $(CURDIR)/$(PKG)/venv/bin/python -c \
