@@ -14,7 +14,7 @@ import pytest
 
 from anthropic_eventstream import _bench
 
-RESULTS: dict[str, dict[str, tuple[float, bool]]] = defaultdict(dict)
+RESULTS: dict[str, dict[str, tuple[float, _bench.Case]]] = defaultdict(dict)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def timed(benchmark: Any) -> Any:
         benchmark.name = case.name
         produced = benchmark.pedantic(case.run, rounds=5, iterations=1, warmup_rounds=1)
         assert produced == case.events
-        RESULTS[case.group][case.name] = (benchmark.stats.stats.min / case.events, case.baseline)
+        RESULTS[case.group][case.name] = (benchmark.stats.stats.min / case.events, case)
 
     return run
 
@@ -42,8 +42,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write = terminalreporter.write_line
     terminalreporter.section("anthropic-eventstream: per-event cost, side by side")
     for group, rows in RESULTS.items():
-        baseline = next((cost for cost, is_base in rows.values() if is_base), None)
+        baseline = next((cost for cost, case in rows.values() if case.baseline), None)
         write(f"{group}:")
-        for name, (cost, is_base) in sorted(rows.items(), key=lambda item: -item[1][0]):
-            ratio = "baseline" if is_base or baseline is None else f"{baseline / cost:6.1f}x faster"
-            write(f"  {name:55} {cost * 1e6:10.3f} us/event   {ratio}")
+        for name, (cost, case) in sorted(rows.items(), key=lambda item: -item[1][0]):
+            write(f"  {name:55} {cost * 1e6:10.3f} us/event   {case.describe(cost, baseline)}")

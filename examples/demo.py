@@ -61,20 +61,22 @@ def main() -> int:
     print("  ", stream(CAPTURE, show=True))
     anthropic_eventstream.uninstall()
 
-    for title, body in scenarios().items():
-        print(f"\n2. {title}:")
+    for number, (title, body) in enumerate(scenarios().items(), start=2):
+        print(f"\n{number}. {title}:")
         print("   stock:    ", stream(body))
         anthropic_eventstream.install()
         print("   installed:", stream(body))
         anthropic_eventstream.uninstall()
 
-    print("\n3. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
+    print("\n4. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
     body = _bench.bedrock_body()
     rows: list[tuple[Any, float]] = []
     for case in _bench.sdk_decoder_cases(body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)):
-        print(f"   measuring {case.name}...", end="\r", file=sys.stderr, flush=True)
+        if sys.stderr.isatty():
+            print(f"   measuring {case.name}...", end="\r", file=sys.stderr, flush=True)
         rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=5)))
-    print(" " * 70, end="\r", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(" " * 70, end="\r", file=sys.stderr, flush=True)
     base = next(cost for case, cost in rows if case.baseline)
     for case, cost in rows:
         ratio = "" if case.baseline else f"  {base / cost:5.1f}x faster than stock"

@@ -92,22 +92,26 @@ def bench(*, deltas: int, out: TextIO) -> int:
         f"anthropic-eventstream {__version__} ({BACKEND} backend): {_bench.frame_count(body):,} events, "
         f"{len(body) / _bench.frame_count(body):.0f} bytes a frame, 16 KiB chunks unless said\n"
     )
-    done, started = 0, time.perf_counter()
+    done, started, show = 0, time.perf_counter(), sys.stderr.isatty()
     results = []
     for title, cases in groups:
         rows = []
         for case in cases:
             done += 1
-            print(f"\r  measuring {done}/{total}: {case.name[:50]:<50}", end="", file=sys.stderr, flush=True)
+            if show:
+                print(f"\r  measuring {done}/{total}: {case.name[:50]:<50}", end="", file=sys.stderr, flush=True)
+            else:
+                print(f"  measuring {done}/{total}: {case.name}", file=sys.stderr, flush=True)
             rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=10)))
         results.append((title, rows))
-    print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
+    if show:
+        print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
     for title, rows in results:
-        base = next((cost for case, cost in rows if case.baseline), None)
         out.write(f"\n{title}\n")
+        baselines = {case.group: cost for case, cost in rows if case.baseline}
         for case, cost in rows:
-            ratio = "baseline" if case.baseline or base is None else f"{base / cost:.1f}x"
-            out.write(f"  {case.name:50} {cost * 1e6:10.2f} us/event   {ratio:>9}\n")
+            name = case.name if len({c.group for c, _ in rows}) == 1 else f"{case.group.split(': ')[-1]}: {case.name}"
+            out.write(f"  {name:60} {cost * 1e6:10.2f} us/event   {case.describe(cost, baselines.get(case.group))}\n")
     out.write(f"\n(measured in {time.perf_counter() - started:.0f} s; best of several runs each)\n")
     return 0
 

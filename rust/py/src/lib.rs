@@ -82,7 +82,8 @@ fn run<T: Send>(
     (out, result)
 }
 
-/// One frame: a slice of the bytes it was decoded from, whose headers are converted on first use.
+/// One frame: a slice of the bytes it was decoded from, whose headers are converted on first use. It keeps
+/// that chunk alive (zero-copy); `payload` returns a copy, so keeping only payloads frees the chunk.
 #[pyclass(module = "anthropic_eventstream._native", frozen)]
 pub struct Message {
     bytes: PyBackedBytes,
