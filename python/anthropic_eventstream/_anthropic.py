@@ -232,6 +232,8 @@ class AWSEventStreamDecoder:
         ``EventStreamError`` (after the events before it) if the stream is corrupt or ends inside a frame."""
         decoder = self._decoder()
         for chunk in iterator:
+            # Network-sized chunks are fed inline: going through `_feed_in_windows` would pass every event
+            # through a second generator frame, about 5% of an event's cost.
             if len(chunk) > FEED_WINDOW:
                 yield from _feed_in_windows(decoder, chunk)
                 continue

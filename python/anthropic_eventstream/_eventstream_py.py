@@ -258,8 +258,9 @@ class Decoder:
     def buffered(self) -> int:
         return len(self._carry)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
-        out: list[Message] = []
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:
+        """Every item ``data`` completes: messages here, whatever ``_emit`` hands on in a subclass."""
+        out: list[Any] = []
         try:
             self._feed(as_bytes(data), out.append)
         except _Failure as failure:
@@ -298,6 +299,7 @@ class Decoder:
             raise
 
     def _emit(self, sink: Any, message: Message, offset: int) -> None:
+        """Hands a validated frame on; the Bedrock layer overrides this to hand on events instead."""
         sink(message)
 
     def close(self) -> None:
@@ -446,14 +448,6 @@ class BedrockDecoder(Decoder):
         self._skip_untyped = skip_untyped
         self._event_class = event_class
         self._on_error = on_error
-
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:
-        out: list[Any] = []
-        try:
-            self._feed(as_bytes(data), out.append)
-        except _Failure as failure:
-            raise failure.error(out) from None
-        return out
 
     def _emit(self, sink: Any, message: Message, offset: int) -> None:
         headers = message.headers
