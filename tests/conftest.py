@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from anthropic_eventstream import _backend
 
@@ -43,3 +44,19 @@ def load_vectors() -> tuple[dict[str, bytes], dict[str, Any]]:
 
 def header_from_json(value: Any) -> Any:
     return bytes.fromhex(value["bytes"]) if isinstance(value, dict) else value
+
+
+def property_settings(examples: int) -> settings:
+    """Hypothesis settings for the property tests: ``examples`` per property, derandomized and with no example
+    database, so that ``make test`` runs the same examples every time; ``HYPOTHESIS_LONG=1`` (``make
+    test-long``) runs ``HYPOTHESIS_EXAMPLES`` (default 20,000) random ones instead."""
+    if os.environ.get("HYPOTHESIS_LONG"):
+        return settings(
+            max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "20000")),
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+    return settings(
+        max_examples=examples, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )

@@ -8,7 +8,8 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import property_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 anthropic = pytest.importorskip("anthropic")
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.skipif(
     _backend._native is None and not os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE"),
     reason="compares against the native backend",
 )
-SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = property_settings(400)
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8)

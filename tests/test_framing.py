@@ -266,8 +266,8 @@ def test_valid_crcs_around_lying_headers(backend: str, mutate: object, error: ty
 @pytest.mark.parametrize(
     ("total", "headers_length", "error", "message"),
     [
-        (16, 1, ae.InvalidHeaderValue, "frame at byte 0 has total length 16 but needs at least 17 (12-byte prelude + 1 bytes of headers + 4-byte CRC)"),
-        (0, 0, ae.InvalidHeaderValue, "frame at byte 0 has total length 0 but needs at least 16"),
+        (16, 1, ae.InvalidHeadersLength, "frame at byte 0 has total length 16 but needs at least 17 (12-byte prelude + 1 bytes of headers + 4-byte CRC)"),
+        (0, 0, ae.InvalidHeadersLength, "frame at byte 0 has total length 0 but needs at least 16"),
         (2**32 - 1, 0, ae.InvalidPayloadLength, "payload length of 4294967279 in frame at byte 0 exceeds the maximum of 25165824"),
         (2**32 - 1, 200_000, ae.InvalidHeadersLength, "headers length of 200000 in frame at byte 0 exceeds the maximum of 131072"),
     ],

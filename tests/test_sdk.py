@@ -318,10 +318,10 @@ def test_accelerate_one_client(backend: str) -> None:
     fast = ae.accelerate(testing.mock_bedrock_client(body), backend=backend)
     try:
         assert isinstance(fast, anthropic.AnthropicBedrock)
-        assert isinstance(fast._make_sse_decoder(), ae.AWSEventStreamDecoder)
+        assert isinstance(fast._make_sse_decoder()._inner, ae.AWSEventStreamDecoder)
         _, exc = consume(fast, False)
         assert isinstance(exc, anthropic.RateLimitError) and exc.status_code == 429
-        assert isinstance(fast.with_options(max_retries=1)._make_sse_decoder(), ae.AWSEventStreamDecoder)
+        assert isinstance(fast.with_options(max_retries=1)._make_sse_decoder()._inner, ae.AWSEventStreamDecoder)
         _, exc = consume(plain, False)
         assert not isinstance(exc, anthropic.RateLimitError)
         assert ae.accelerate(fast) is fast

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from ._anthropic import AWSEventStreamDecoder, accelerate, install, is_installed, status_for_error, uninstall
 from ._backend import BACKEND, ENV_VAR
-from ._botocore import install_botocore, uninstall_botocore
+from ._botocore import install_botocore, is_botocore_installed, uninstall_botocore
 from ._errors import (
     ChecksumMismatch,
     DuplicateHeader,
     EventStreamError,
+    IncompleteStreamError,
     InvalidChunk,
     InvalidHeadersLength,
     InvalidHeaderValue,
@@ -22,7 +23,9 @@ from ._errors import (
     NotAnEventStream,
     TruncatedStreamError,
 )
-from ._framing import EventStreamDecoder, HeaderType, HeaderValue, Message, encode_message
+from ._framing import EventStreamDecoder, HeaderValue, Message, encode_message
+from ._patching import SDKChangedError
+from ._wire import HeaderType
 
 try:
     from importlib.metadata import version as _version
@@ -41,18 +44,21 @@ __all__ = [
     "EventStreamError",
     "HeaderType",
     "HeaderValue",
+    "IncompleteStreamError",
     "InvalidChunk",
     "InvalidHeaderValue",
     "InvalidHeadersLength",
     "InvalidPayloadLength",
     "Message",
     "NotAnEventStream",
+    "SDKChangedError",
     "TruncatedStreamError",
     "__version__",
     "accelerate",
     "encode_message",
     "install",
     "install_botocore",
+    "is_botocore_installed",
     "is_installed",
     "status_for_error",
     "uninstall",

@@ -15,14 +15,18 @@ Nothing here decodes bytes; it holds only knowledge of the SDK:
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _backend
-from ._errors import EventStreamError
-from ._framing import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH
+from ._errors import EventStreamError, IncompleteStreamError
+from ._eventstream_py import EventSpec, Naming
+from ._framing import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, limits
+from ._patching import Patch, Patches, SDKChangedError, check
 
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
@@ -30,11 +34,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHROPIC_ERROR_STATUS",
     "BEDROCK_EXCEPTION_STATUS",
+    "SDK",
     "AWSEventStreamDecoder",
     "ErrorBody",
+    "StreamDecoder",
     "accelerate",
     "install",
     "is_installed",
+    "sdk",
     "status_for_error",
     "uninstall",
 ]
@@ -98,25 +105,50 @@ def status_for_error(body: object) -> int | None:
     return BEDROCK_EXCEPTION_STATUS.get(kind) or ANTHROPIC_ERROR_STATUS.get(kind) or DEFAULT_ERROR_STATUS
 
 
+#: Error payloads nested deeper than this keep their text as the message instead of their fields: the SDK
+#: formats an error body with ``repr``, which such nesting would take past the recursion limit.
+MAX_ERROR_DEPTH = 32
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` (decoded JSON) nests, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                deepest = max(deepest, level + 1)
+                stack.append((child, level + 1))
+    return deepest
+
+
+def _header_text(value: object) -> object:
+    """A header value as it can stand in JSON: strings and numbers as they are, bytes as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
 def _frame_error_body(message: Any) -> ErrorBody:
-    """``{"type": "error", "error": {"type": ..., "message": ..., <every other payload field>}}``."""
+    """``{"type": "error", "error": {"type": ..., "message": ..., <every other payload field>}}``.
+
+    Never raises, whatever the frame holds (headers of any type, any payload): it runs while the events
+    before the frame are waiting to be delivered."""
     headers = message.headers
-    if message.message_type == "exception":
-        kind = headers.get(":exception-type")
-        payload = bytes(message.payload)
-        try:
-            fields = json.loads(payload)
-        except (ValueError, RecursionError):
-            fields = None
-        if not isinstance(fields, dict):
-            fields = {"message": payload.decode("utf-8", "replace")}
-        text = fields.get("message", fields.get("Message", ""))
-        error = {"type": kind, "message": text}
-        error.update((k, v) for k, v in fields.items() if k not in ("type", "message"))
-        status = BEDROCK_EXCEPTION_STATUS.get(kind, DEFAULT_ERROR_STATUS) if isinstance(kind, str) else DEFAULT_ERROR_STATUS
-    else:
-        error = {"type": headers.get(":error-code"), "message": headers.get(":error-message", "")}
-        status = DEFAULT_ERROR_STATUS
+    if message.message_type != "exception":
+        error = {"type": _header_text(headers.get(":error-code")), "message": _header_text(headers.get(":error-message", ""))}
+        return ErrorBody({"type": "error", "error": error}, DEFAULT_ERROR_STATUS)
+    kind = headers.get(":exception-type")
+    payload = bytes(message.payload)
+    try:
+        fields = json.loads(payload)
+    except (ValueError, RecursionError):
+        fields = None
+    if not isinstance(fields, dict) or _depth(fields) > MAX_ERROR_DEPTH:
+        fields = {"message": payload.decode("utf-8", "replace")}
+    text = fields.get("message", fields.get("Message", ""))
+    error = {"type": _header_text(kind), "message": text}
+    error.update((k, v) for k, v in fields.items() if k not in ("type", "message"))
+    status = BEDROCK_EXCEPTION_STATUS.get(kind, DEFAULT_ERROR_STATUS) if isinstance(kind, str) else DEFAULT_ERROR_STATUS
     return ErrorBody({"type": "error", "error": error}, status)
 
 
@@ -167,33 +199,80 @@ def event_layout(cls: type) -> EventLayout | None:
     return layout
 
 
+class _ChunkNamingProbe:
+    """How the installed SDK's own Bedrock decoder names chunk events, asked of that decoder itself: three
+    chunks (a typed object, a legacy completion, an object with neither) go through it, and the names it
+    gives say which rule it follows. An answer that matches no known rule is reported, never guessed."""
+
+    CHUNKS = ('{"type":"probe"}', '{"completion":"probe"}', "{}")
+    RULES: dict[tuple[str, ...], tuple[Naming, bool]] = {
+        ("probe", "completion"): ("type", True),  # anthropic >= 0.110 with `_chunk_bytes_to_sse`
+        ("probe", "completion", "completion"): ("type", False),
+        ("completion", "completion", "completion"): ("completion", False),  # anthropic < 0.110
+    }
+
+    @classmethod
+    def run(cls) -> tuple[Naming, bool]:
+        from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
+
+        from .testing import chunk_frame
+
+        body = b"".join(chunk_frame(text) for text in cls.CHUNKS)
+        names = tuple(str(event.event) for event in Stock().iter_bytes(iter([body])))
+        if names not in cls.RULES:
+            raise SDKChangedError(
+                "the installed anthropic SDK's Bedrock decoder names the chunk events "
+                f"{list(cls.CHUNKS)} as {list(names)}, which matches no rule this version knows "
+                "(nothing was patched)"
+            )
+        return cls.RULES[names]
+
+
+@dataclass(frozen=True)
+class SDK:
+    """What this package knows of the installed anthropic SDK, learned from it once (``sdk()``)."""
+
+    #: how its Bedrock decoder turns frames into its ``ServerSentEvent`` objects
+    events: EventSpec
+    #: its ``APIConnectionError``, raised for a broken or incomplete stream
+    connection_error: type[Exception]
+
+
 @functools.lru_cache(maxsize=None)
-def _sdk() -> tuple[type[ServerSentEvent], Callable[[ErrorBody], ServerSentEvent], EventLayout | None, bool, bool]:
-    """The installed SDK's event class, our error-event subclass of it, how to build events fast, and how the
-    SDK names chunk events.
-
-    Versions before ``_chunk_bytes_to_sse`` (anthropic < 0.110) name every chunk ``completion``; later ones
-    name it by its JSON ``type``, and some drop objects that have neither ``type`` nor ``completion``. We
-    ask the installed version rather than parse version numbers.
-    """
+def sdk() -> SDK:
+    """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
+    from anthropic import APIConnectionError
     from anthropic._streaming import ServerSentEvent
-    from anthropic.lib.bedrock import _stream_decoder as stock
 
-    chunk_to_sse = getattr(stock, "_chunk_bytes_to_sse", None)
-    legacy = chunk_to_sse is None
-    skip_untyped = not legacy and chunk_to_sse(b"{}") is None  # type: ignore[misc]
-
-    class FrameErrorEvent(ServerSentEvent):
+    class FrameErrorEvent(ServerSentEvent):  # type: ignore[misc]
         """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
 
         def __init__(self, body: ErrorBody) -> None:
-            super().__init__(event="error", data=json.dumps(body))
+            try:
+                data = json.dumps(body)
+            except (TypeError, ValueError, RecursionError):
+                data = json.dumps({"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}})
+            super().__init__(event="error", data=data)
             self._body = body
 
         def json(self) -> Any:
-            return ErrorBody(json.loads(self.data), self._body.status_code)
+            return self._body
 
-    return ServerSentEvent, FrameErrorEvent, event_layout(ServerSentEvent), legacy, skip_untyped
+    naming, skip_untyped = _ChunkNamingProbe.run()
+    events = EventSpec(
+        event_class=ServerSentEvent,
+        naming=naming,
+        skip_untyped=skip_untyped,
+        error_event=lambda message: FrameErrorEvent(_frame_error_body(message)),
+        layout=event_layout(ServerSentEvent),
+    )
+    return SDK(events=events, connection_error=APIConnectionError)
+
+
+#: The most bytes handed to the backend at once. A whole buffered body (a test's mock, a proxy that
+#: buffers) would otherwise become one list of every event, all alive at once: slower (the cyclic GC walks
+#: them all, repeatedly) and later to deliver the first event.
+FEED_WINDOW = 64 * 1024
 
 
 class AWSEventStreamDecoder:
@@ -201,7 +280,8 @@ class AWSEventStreamDecoder:
 
     Each network chunk costs one backend call, which returns the SDK's own ``ServerSentEvent`` objects for
     every event the chunk completes; exception and error frames come back in place as ``event="error"``
-    events whose body keeps every field of the frame.
+    events whose body keeps every field of the frame. A corrupt stream, or one that ends inside a frame,
+    raises an ``EventStreamError`` after the events before it.
     """
 
     def __init__(
@@ -212,24 +292,14 @@ class AWSEventStreamDecoder:
         max_payload_length: int = DEFAULT_MAX_PAYLOAD_LENGTH,
     ) -> None:
         self._module = _backend.implementation(backend)
-        self._limits = (max_headers_length, max_payload_length)
-        self._sse, self._error_event, self._layout, self._legacy, self._skip_untyped = _sdk()
+        self._limits = limits(max_headers_length, max_payload_length)
+        self._events = sdk().events
 
     def _decoder(self) -> Any:
-        error_event = self._error_event
-        return self._module.BedrockDecoder(
-            max_headers_length=self._limits[0],
-            max_payload_length=self._limits[1],
-            legacy=self._legacy,
-            skip_untyped=self._skip_untyped,
-            event_class=self._sse,
-            layout=self._layout,
-            on_error=lambda message: error_event(_frame_error_body(message)),
-        )
+        return self._module.BedrockDecoder(self._events, **self._limits)
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        """Yields an event per Bedrock chunk (and per exception/error frame), as the chunks arrive; raises an
-        ``EventStreamError`` (after the events before it) if the stream is corrupt or ends inside a frame."""
+        """Yields an event per Bedrock chunk (and per exception/error frame), as the chunks arrive."""
         decoder = self._decoder()
         for chunk in iterator:
             # Network-sized chunks are fed inline: going through `_feed_in_windows` would pass every event
@@ -254,12 +324,6 @@ class AWSEventStreamDecoder:
         decoder.close()
 
 
-#: The most bytes handed to the backend at once. A whole buffered body (a test's mock, a proxy that
-#: buffers) would otherwise become one list of every event, all alive at once: slower (the cyclic GC walks
-#: them all, repeatedly) and later to deliver the first event.
-FEED_WINDOW = 64 * 1024
-
-
 def _feed_in_windows(decoder: Any, chunk: bytes) -> Iterator[ServerSentEvent]:
     """The events of ``chunk``, fed at most ``FEED_WINDOW`` bytes at a time; after a decoding error, the
     events decoded before it, then the error."""
@@ -274,13 +338,84 @@ def _feed_in_windows(decoder: Any, chunk: bytes) -> Iterator[ServerSentEvent]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Opting in
+# One stream, as an opted-in client streams it
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-_lock = threading.Lock()
-#: (owner, attribute) -> what the owner's own ``__dict__`` held before we patched it (``_MISSING`` if none).
-_patched: dict[tuple[type, str], Any] = {}
-_MISSING = object()
+
+def _event_type(event: Any) -> str | None:
+    """The Messages event type of an SSE: its name, or for SDKs that name every chunk ``completion`` (and
+    for unnamed events), the ``type`` in its data."""
+    if event.event not in ("completion", None):
+        return event.event  # type: ignore[no-any-return]
+    try:
+        data = json.loads(event.data)
+    except (ValueError, RecursionError, TypeError):
+        return None
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else event.event  # type: ignore[no-any-return]
+
+
+def _incomplete(first: Any, last: Any) -> IncompleteStreamError | None:
+    """Why a stream whose first and last (non-``ping``) events are these is incomplete, if it is."""
+    if first is None:
+        return IncompleteStreamError("the response ended without any event: the answer is missing")
+    if _event_type(first) == "message_start" and _event_type(last) != "message_stop":
+        return IncompleteStreamError(
+            f"the stream ended after a {_event_type(last)!r} event, without 'message_stop': the answer is incomplete"
+        )
+    return None
+
+
+class StreamDecoder:
+    """The decoder an opted-in client gives each of its streams: the SSE decoder underneath (ours for
+    Bedrock, the SDK's own for first-party and Vertex), plus the stream's integrity check, and every
+    ``EventStreamError`` raised as the SDK's ``APIConnectionError`` for the stream's request.
+
+    Everything a stream needs is here, in an object made for that stream, so that it keeps the behaviour it
+    was created with whatever is installed or uninstalled later.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        #: the stream's request, set by the client once the stream exists (see ``_bind_request``)
+        self.request: Any = None
+
+    def _broken(self, exc: EventStreamError) -> Exception:
+        return sdk().connection_error(message=f"stream broken: {exc}", request=self.request)  # type: ignore[call-arg]
+
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+        first = last = None
+        try:
+            for event in self._inner.iter_bytes(iterator):
+                if first is None:
+                    first = event
+                if event.event != "ping":
+                    last = event
+                yield event
+            incomplete = _incomplete(first, last)
+            if incomplete is not None:
+                raise incomplete
+        except EventStreamError as exc:
+            raise self._broken(exc) from exc
+
+    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+        first = last = None
+        try:
+            async for event in self._inner.aiter_bytes(iterator):
+                if first is None:
+                    first = event
+                if event.event != "ping":
+                    last = event
+                yield event
+            incomplete = _incomplete(first, last)
+            if incomplete is not None:
+                raise incomplete
+        except EventStreamError as exc:
+            raise self._broken(exc) from exc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Opting in: what is patched on each client class, by install() on the SDK's own classes and by accelerate()
+# on a subclass of one client's class.
 
 
 def _with_status(response: Any, status: int) -> Any:
@@ -296,7 +431,7 @@ def _with_status(response: Any, status: int) -> Any:
     return type(response)(status, headers=headers, request=request)
 
 
-def _typed_status_error(original: _F) -> _F:
+def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def _make_status_error(self: Any, err_msg: str, *, body: object, response: Any) -> Any:
         if 200 <= response.status_code < 300:
@@ -305,127 +440,157 @@ def _typed_status_error(original: _F) -> _F:
                 response = _with_status(response, status)
         return original(self, err_msg, body=body, response=response)
 
-    _make_status_error.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
-    return _make_status_error  # type: ignore[return-value]
+    return _ours(_make_status_error)
 
 
-def _connection_errors(original: _F, is_async: bool) -> _F:
-    """Wraps ``Stream._iter_events``: an ``EventStreamError`` from our decoder becomes the SDK's
-    ``APIConnectionError`` (a broken transfer, as a dropped connection would be), with the cause kept."""
-    from anthropic import APIConnectionError
+def _bind_request(result: Any) -> None:
+    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries)."""
+    decoder = getattr(result, "_decoder", None)
+    if isinstance(decoder, StreamDecoder):
+        decoder.request = result.response.request
 
-    def convert(stream: Any, exc: EventStreamError) -> Exception:
-        return APIConnectionError(message=f"Bedrock event stream broken: {exc}", request=stream.response.request)
 
+def _stream_binding(original: Callable[..., Any], is_async: bool) -> Callable[..., Any]:
+    """Wraps ``_process_response``, where the client turns a response into a ``Stream``."""
     if is_async:
 
         @functools.wraps(original)
-        async def _iter_events_async(self: Any) -> AsyncIterator[Any]:
-            try:
-                async for sse in original(self):
-                    yield sse
-            except EventStreamError as exc:
-                raise convert(self, exc) from exc
+        async def _process_response_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await original(self, *args, **kwargs)
+            _bind_request(result)
+            return result
 
-        wrapped: Any = _iter_events_async
-    else:
+        return _ours(_process_response_async)
 
-        @functools.wraps(original)
-        def _iter_events(self: Any) -> Iterator[Any]:
-            try:
-                yield from original(self)
-            except EventStreamError as exc:
-                raise convert(self, exc) from exc
+    @functools.wraps(original)
+    def _process_response(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        _bind_request(result)
+        return result
 
-        wrapped = _iter_events
-    wrapped.__anthropic_eventstream__ = True
-    return wrapped  # type: ignore[no-any-return]
+    return _ours(_process_response)
 
 
-def _patch(owner: type, name: str, value: Any) -> None:
-    key = (owner, name)
-    if key not in _patched:
-        _patched[key] = owner.__dict__.get(name, _MISSING)
-    setattr(owner, name, value)
-
-
-def _decoder_factory(backend: str | None) -> Callable[[Any], AWSEventStreamDecoder]:
+def _bedrock_decoders(backend: str | None) -> Callable[[Any], Callable[..., Any]]:
     _backend.implementation(backend)  # fail now, not on the first request, if the backend is missing
 
-    def _make_sse_decoder(self: Any) -> AWSEventStreamDecoder:
-        return AWSEventStreamDecoder(backend)
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def _make_sse_decoder(self: Any) -> StreamDecoder:
+            return StreamDecoder(AWSEventStreamDecoder(backend))
 
-    return _make_sse_decoder
+        return _ours(_make_sse_decoder)
+
+    return make
 
 
-def _clients() -> tuple[list[type], list[type]]:
-    """(Bedrock client classes, first-party client classes) of the installed SDK."""
+def _checked_decoders(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The SDK's own SSE decoder (first-party, Vertex), with the stream's integrity check."""
+
+    @functools.wraps(original)
+    def _make_sse_decoder(self: Any) -> StreamDecoder:
+        return StreamDecoder(original(self))
+
+    return _ours(_make_sse_decoder)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _ours(wrapper: _F) -> _F:
+    """Marks a replacement as this package's, so that ``check`` sees through it to the SDK's original."""
+    wrapper.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _client_classes() -> list[tuple[type, bool, bool]]:
+    """``(class, is_bedrock, is_async)`` for every client class of the installed SDK this package covers.
+    Bedrock needs botocore (as the SDK itself does, to sign requests); Vertex, the SDK's vertex module."""
     import anthropic
-    from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
 
-    return [AnthropicBedrock, AsyncAnthropicBedrock], [anthropic.Anthropic, anthropic.AsyncAnthropic]
+    classes = [(anthropic.Anthropic, False, False), (anthropic.AsyncAnthropic, False, True)]
+    try:
+        from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
+    except ImportError:
+        pass
+    else:
+        classes += [(AnthropicVertex, False, False), (AsyncAnthropicVertex, False, True)]
+    if importlib.util.find_spec("botocore") is not None:
+        from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
+
+        classes += [(AnthropicBedrock, True, False), (AsyncAnthropicBedrock, True, True)]
+    return classes
 
 
-def _install_stream_hooks() -> None:
-    from anthropic._streaming import AsyncStream, Stream
+def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, backend: str | None) -> list[Patch]:
+    """What opting in changes on one client class."""
+    if is_bedrock:
+        sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
+    return [
+        Patch(cls, "_make_sse_decoder", _bedrock_decoders(backend) if is_bedrock else _checked_decoders, parameters="(self)"),
+        Patch(cls, "_make_status_error", _typed_status_error, parameters="(self, err_msg, *, body, response)"),
+        Patch(
+            cls,
+            "_process_response",
+            functools.partial(_stream_binding, is_async=is_async),
+            kind="coroutine function" if is_async else "function",
+            parameters="(self, *, cast_to, options, response, stream, stream_cls, retries_taken)",
+        ),
+    ]
 
-    for cls, is_async in ((Stream, False), (AsyncStream, True)):
-        if not getattr(cls._iter_events, "__anthropic_eventstream__", False):
-            _patch(cls, "_iter_events", _connection_errors(cls._iter_events, is_async))
+
+_installed = Patches()
 
 
 def install(*, backend: str | None = None) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
-    client (first-party too) raises mid-stream errors as the SDK's typed exception with the real status.
-    ``backend`` forces ``"native"`` or ``"python"`` (default: ``anthropic_eventstream.BACKEND``)."""
-    make_decoder = _decoder_factory(backend)
-    with _lock:
-        bedrock, first_party = _clients()
-        for cls in bedrock:
-            _patch(cls, "_make_sse_decoder", make_decoder)
-        for cls in bedrock + first_party:
-            make_status_error = getattr(cls, "_make_status_error")
-            if not getattr(make_status_error, "__anthropic_eventstream__", False):
-                _patch(cls, "_make_status_error", _typed_status_error(make_status_error))
-        _install_stream_hooks()
+    client (first-party and Vertex too) raises mid-stream errors as the SDK's typed exception with the real
+    status, and a broken or incomplete stream as ``APIConnectionError``. ``backend`` forces ``"native"`` or
+    ``"python"`` (default: ``anthropic_eventstream.BACKEND``). Calling it again replaces the earlier opt-in.
+
+    Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed."""
+    patches = [
+        patch
+        for cls, is_bedrock, is_async in _client_classes()
+        for patch in _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend)
+    ]
+    _installed.apply(patches)
 
 
 def uninstall() -> None:
-    """Undo ``install()``: every patched attribute gets back exactly what its class held before.
-
-    Clients passed to ``accelerate()`` keep their own decoder and status mapping, but lose the conversion of
-    decoding errors to ``APIConnectionError`` (they raise the ``EventStreamError`` itself)."""
-    with _lock:
-        for (owner, name), before in _patched.items():
-            if before is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, before)
-        _patched.clear()
+    """Undo ``install()``: every patched class gets back exactly what it held. Streams already created, and
+    clients passed to ``accelerate()``, keep their behaviour."""
+    _installed.restore()
 
 
 def is_installed() -> bool:
-    return any(name == "_make_sse_decoder" for _, name in _patched)
+    return _installed.active
 
 
 _ACCELERATED: dict[tuple[type, str | None], type] = {}
+_accelerated_lock = threading.Lock()
 
 
 def _accelerated_class(cls: type, backend: str | None) -> type:
-    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and backend)."""
-    if (cls, backend) in _ACCELERATED:
+    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and backend): the same
+    patches as ``install()``, made from the SDK's originals, held by the subclass itself."""
+    with _accelerated_lock:
+        if (cls, backend) not in _ACCELERATED:
+            covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
+            base = next((c for c in cls.__mro__ if c in covered), None)
+            if base is None:
+                raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
+            is_bedrock, is_async = covered[base]
+            patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend)
+            namespace: dict[str, Any] = {patch.name: patch.make(check(patch)) for patch in patches}
+            namespace.update(
+                __anthropic_eventstream_accelerated__=True,
+                __module__=cls.__module__,
+                __qualname__=cls.__qualname__,
+                __doc__=cls.__doc__,
+            )
+            _ACCELERATED[cls, backend] = type(cls.__name__, (cls,), namespace)
         return _ACCELERATED[cls, backend]
-    namespace: dict[str, Any] = {
-        "__anthropic_eventstream_accelerated__": True,
-        "_make_status_error": _typed_status_error(getattr(cls, "_make_status_error")),
-        "__module__": cls.__module__,
-        "__qualname__": cls.__qualname__,
-        "__doc__": cls.__doc__,
-    }
-    if hasattr(cls, "_make_sse_decoder") and "bedrock" in cls.__module__:
-        namespace["_make_sse_decoder"] = _decoder_factory(backend)
-    _ACCELERATED[cls, backend] = type(cls.__name__, (cls,), namespace)
-    return _ACCELERATED[cls, backend]
 
 
 _C = TypeVar("_C")
@@ -434,12 +599,10 @@ _C = TypeVar("_C")
 def accelerate(client: _C, *, backend: str | None = None) -> _C:
     """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client.
 
-    The client's class becomes a subclass of its own class that overrides the decoder and the status
-    mapping, so ``isinstance`` checks keep working."""
+    The client's class becomes a subclass of its own class that holds the patches itself, so ``isinstance``
+    checks keep working, and nothing ``install()`` / ``uninstall()`` do later changes it."""
     cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
     client.__class__ = _accelerated_class(cls, backend)
-    with _lock:
-        _install_stream_hooks()
     return client

@@ -10,62 +10,70 @@ changes is what goes wrong:
   for ``throttlingException``, ...) instead of a flat 400; exceptions outside the model and ``error`` frames
   get 500;
 - a stream that ends inside a frame raises ``TruncatedStreamError`` instead of ending quietly;
-- framing errors are instances of both this package's class and botocore's class of the same name, so code
-  that catches ``botocore.eventstream.ChecksumMismatch`` keeps working.
+- every framing error is an instance of both this package's class and botocore's own: the class of the same
+  name where botocore has one (``NotAnEventStream`` is botocore's ``ChecksumMismatch``, as stock raises for
+  a text body), else botocore's ``ParserError``, so ``except ChecksumMismatch`` / ``except ParserError``
+  keep working.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 from . import _errors
 from ._anthropic import DEFAULT_ERROR_STATUS
 from ._framing import EventStreamDecoder, Message
+from ._patching import Patch, Patches
 
-__all__ = ["install_botocore", "is_botocore_installed", "uninstall_botocore"]
-
-_lock = threading.Lock()
-_originals: dict[str, Any] = {}
-
+__all__ = ["install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
 
 _BOTOCORE_CLASSES: dict[type[_errors.EventStreamError], type[_errors.EventStreamError]] = {}
 
 
 def _botocore_class(ours: type[_errors.EventStreamError]) -> type[_errors.EventStreamError]:
-    """``ours`` made also an instance of botocore's exception of the same name, where botocore has one."""
+    """``ours`` made also an instance of botocore's own class: the nearest class in its MRO whose name
+    botocore's event-stream module defines as a ``ParserError``, else ``ParserError`` itself."""
     from botocore import eventstream
 
     if ours not in _BOTOCORE_CLASSES:
-        theirs = getattr(eventstream, ours.__name__, None)
-        both = ours
-        if isinstance(theirs, type) and issubclass(theirs, Exception):
-            both = type(ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__})
-        _BOTOCORE_CLASSES[ours] = both
+        theirs = next(
+            (
+                found
+                for base in ours.__mro__
+                if isinstance(found := getattr(eventstream, base.__name__, None), type)
+                and issubclass(found, eventstream.ParserError)
+            ),
+            eventstream.ParserError,
+        )
+        _BOTOCORE_CLASSES[ours] = type(ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__})
     return _BOTOCORE_CLASSES[ours]
 
 
 def _as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError:
-    cls = _botocore_class(type(exc))
-    if cls is type(exc):
-        return exc
-    return cls(str(exc), offset=exc.offset, messages=exc.messages)
+    return _botocore_class(type(exc))(str(exc), offset=exc.offset, messages=exc.messages)
 
 
-def _create_raw_event_generator(self: Any) -> Iterator[Message]:
-    decoder = EventStreamDecoder()
-    for chunk in self._raw_stream.stream():
+def _raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Replaces ``EventStream._create_raw_event_generator``: the framing is what this package does."""
+
+    @functools.wraps(original)
+    def _create_raw_event_generator(self: Any) -> Iterator[Message]:
+        decoder = EventStreamDecoder()
+        for chunk in self._raw_stream.stream():
+            try:
+                messages = decoder.feed(chunk)
+            except _errors.EventStreamError as exc:
+                yield from exc.messages
+                raise _as_botocore_error(exc) from None
+            yield from messages
         try:
-            messages = decoder.feed(chunk)
+            decoder.close()
         except _errors.EventStreamError as exc:
-            yield from exc.messages
             raise _as_botocore_error(exc) from None
-        yield from messages
-    try:
-        decoder.close()
-    except _errors.EventStreamError as exc:
-        raise _as_botocore_error(exc) from None
+
+    return _create_raw_event_generator
 
 
 def model_status(output_shape: Any, headers: Any) -> int:
@@ -77,42 +85,43 @@ def model_status(output_shape: Any, headers: Any) -> int:
     return status if isinstance(status, int) else DEFAULT_ERROR_STATUS
 
 
-def _parse_event(self: Any, event: Any) -> Any:
+def _status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps ``EventStream._parse_event``: botocore's own ``EventStreamError``, with the status the service
+    model gives the error instead of the flat 400 of ``to_response_dict``."""
     from botocore.exceptions import EventStreamError
 
-    response_dict = event.to_response_dict()
-    parsed_response = self._parser.parse(response_dict, self._output_shape)
-    if response_dict["status_code"] == 200:
-        return parsed_response
-    metadata = parsed_response.setdefault("ResponseMetadata", {})
-    metadata["HTTPStatusCode"] = model_status(self._output_shape, response_dict["headers"])
-    raise EventStreamError(parsed_response, self._operation_name)
+    @functools.wraps(original)
+    def _parse_event(self: Any, event: Any) -> Any:
+        try:
+            return original(self, event)
+        except EventStreamError as exc:
+            metadata = exc.response.setdefault("ResponseMetadata", {})
+            metadata["HTTPStatusCode"] = model_status(self._output_shape, event.headers)
+            raise
+
+    return _parse_event
+
+
+_installed = Patches()
 
 
 def install_botocore() -> None:
-    """Make botocore's ``EventStream`` decode with this package (idempotent)."""
+    """Make botocore's ``EventStream`` decode with this package (idempotent). Raises ``SDKChangedError``
+    (and changes nothing) if botocore's ``EventStream`` is not what this version was written against."""
     from botocore.eventstream import EventStream
 
-    with _lock:
-        if _originals:
-            return
-        for name, replacement in (
-            ("_create_raw_event_generator", _create_raw_event_generator),
-            ("_parse_event", _parse_event),
-        ):
-            _originals[name] = EventStream.__dict__[name]
-            setattr(EventStream, name, replacement)
+    _installed.apply(
+        [
+            Patch(EventStream, "_create_raw_event_generator", _raw_events, parameters="(self)"),
+            Patch(EventStream, "_parse_event", _status_from_model, parameters="(self, event)"),
+        ]
+    )
 
 
 def uninstall_botocore() -> None:
-    """Give botocore's ``EventStream`` back exactly the methods it had."""
-    from botocore.eventstream import EventStream
-
-    with _lock:
-        for name, original in _originals.items():
-            setattr(EventStream, name, original)
-        _originals.clear()
+    """Give botocore's ``EventStream`` back exactly what it held."""
+    _installed.restore()
 
 
 def is_botocore_installed() -> bool:
-    return bool(_originals)
+    return _installed.active

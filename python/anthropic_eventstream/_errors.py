@@ -14,6 +14,7 @@ __all__ = [
     "ChecksumMismatch",
     "DuplicateHeader",
     "EventStreamError",
+    "IncompleteStreamError",
     "InvalidChunk",
     "InvalidHeaderValue",
     "InvalidHeadersLength",
@@ -53,7 +54,9 @@ class NotAnEventStream(ChecksumMismatch):
 
 
 class InvalidHeadersLength(EventStreamError):
-    """The prelude's headers length exceeds ``max_headers_length``."""
+    """The prelude's headers length exceeds ``max_headers_length``, or the prelude's lengths cannot add up
+    (a frame shorter than its prelude, headers and CRC). botocore misreads the latter; the reference
+    implementations (aws-c-event-stream, smithy-rs, aws-sdk-go) call it a headers-length error, as we do."""
 
 
 class InvalidPayloadLength(EventStreamError):
@@ -61,8 +64,7 @@ class InvalidPayloadLength(EventStreamError):
 
 
 class InvalidHeaderValue(EventStreamError):
-    """A header is malformed (unknown type, bad UTF-8, running past its section) or the lengths of a frame
-    do not add up."""
+    """A header is malformed: an unknown type, bad UTF-8, or a name or value running past its section."""
 
 
 class DuplicateHeader(EventStreamError):
@@ -77,6 +79,12 @@ class InvalidChunk(EventStreamError):
     """A Bedrock ``chunk`` event whose payload is not ``{"bytes": "<base64 of UTF-8 JSON>"}``."""
 
 
+class IncompleteStreamError(EventStreamError):
+    """The stream ended cleanly between two frames (or events), but the answer is not complete: a Messages
+    stream without ``message_stop`` after ``message_start``, or a streaming body with no event at all. This
+    is how a server or proxy cutting a stream off usually looks."""
+
+
 # Shown, and pickled, under the package's public name.
 for _cls in (
     EventStreamError,
@@ -88,6 +96,7 @@ for _cls in (
     DuplicateHeader,
     TruncatedStreamError,
     InvalidChunk,
+    IncompleteStreamError,
 ):
     _cls.__module__ = "anthropic_eventstream"
 del _cls

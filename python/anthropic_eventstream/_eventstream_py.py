@@ -4,6 +4,10 @@ It mirrors ``rust/core`` (prelude -> headers -> frame -> incremental decoder -> 
 the same exception classes with the same messages. It is linear in the bytes fed: a frame inside one chunk
 is checked in place through a ``memoryview``; only a frame split across chunks is stitched in a
 ``bytearray`` that grows with the bytes received.
+
+Its Bedrock chunk layer is also the reference the native backend defers to for every chunk it cannot decide
+exactly (``EventSpec.reference``): it follows the stock SDK (botocore's JSON parser, ``base64``,
+``bytes.decode()``, ``json.loads``) and raises ``InvalidChunk`` where the SDK would drop or garble a chunk.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import binascii
 import json
 import struct
 import zlib
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Union
 
+from ._wire import HeaderType
 from ._errors import (
     ChecksumMismatch,
     DuplicateHeader,
@@ -27,7 +33,7 @@ from ._errors import (
     TruncatedStreamError,
 )
 
-__all__ = ["BedrockDecoder", "Decoder", "Message", "encode_message"]
+__all__ = ["BedrockDecoder", "Decoder", "EventSpec", "Message", "encode_message"]
 
 PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
@@ -36,9 +42,14 @@ _PRELUDE = struct.Struct("!III")
 _LENGTHS = struct.Struct("!II")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
-_FIXED = {2: struct.Struct("!b"), 3: struct.Struct("!h"), 4: struct.Struct("!i"), 5: struct.Struct("!q"), 8: struct.Struct("!q")}
+_FIXED = {
+    HeaderType.BYTE: struct.Struct("!b"),
+    HeaderType.SHORT: struct.Struct("!h"),
+    HeaderType.INTEGER: struct.Struct("!i"),
+    HeaderType.LONG: struct.Struct("!q"),
+    HeaderType.TIMESTAMP: struct.Struct("!q"),
+}
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
-_ROUTING = (":message-type", ":event-type", ":exception-type", ":error-code", ":error-message")
 
 HeaderValueT = Union[bool, int, bytes, str]
 
@@ -81,6 +92,11 @@ class _Failure(Exception):
 
     def error(self, decoded: list[Any] | None = None) -> EventStreamError:
         return self.cls(self.message, offset=self.offset, messages=decoded)
+
+    def again(self) -> _Failure:
+        """A fresh copy, to raise on every later call: raising one object again would grow its traceback,
+        which pins the frames (and the chunks) of every call that raised it."""
+        return _Failure(self.cls, self.message, self.offset)
 
 
 class Message:
@@ -137,7 +153,7 @@ def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: i
     payload_length = total - headers_length - MIN_FRAME_LENGTH
     if payload_length < 0:
         raise _Failure(
-            InvalidHeaderValue,
+            InvalidHeadersLength,
             f"frame at byte {offset} has total length {total} but needs at least {headers_length + 16} "
             f"(12-byte prelude + {headers_length} bytes of headers + 4-byte CRC)",
             offset,
@@ -188,21 +204,21 @@ def parse_headers(section: bytes, offset: int) -> dict[str, HeaderValueT]:
             raise _not_utf8(start, offset) from None
         type_byte = take(1)[0]
         value: HeaderValueT
-        if type_byte == 0:
+        if type_byte == HeaderType.BOOL_TRUE:
             value = True
-        elif type_byte == 1:
+        elif type_byte == HeaderType.BOOL_FALSE:
             value = False
         elif type_byte in _FIXED:
             unpacker = _FIXED[type_byte]
             value = unpacker.unpack(take(unpacker.size))[0]
-        elif type_byte == 6:
+        elif type_byte == HeaderType.BYTE_ARRAY:
             value = take(_U16.unpack(take(2))[0])
-        elif type_byte == 7:
+        elif type_byte == HeaderType.STRING:
             try:
                 value = take(_U16.unpack(take(2))[0]).decode("utf-8")
             except UnicodeDecodeError:
                 raise _not_utf8(start, offset) from None
-        elif type_byte == 9:
+        elif type_byte == HeaderType.UUID:
             value = take(16)
         else:
             raise _Failure(
@@ -270,7 +286,7 @@ class Decoder:
     def _feed(self, data: bytes, sink: Any) -> None:
         """Decodes ``data``, passing each completed frame to ``self._emit``; raises ``_Failure``."""
         if self._failed is not None:
-            raise self._failed
+            raise self._failed.again()
         base = self._fed
         self._fed += len(data)
         view = memoryview(data)
@@ -384,9 +400,12 @@ def _invalid_chunk(reason: str, payload: bytes, offset: int) -> _Failure:
 
 
 def decode_chunk(payload: bytes, offset: int) -> str:
-    """``{"bytes": "<base64>", ...}`` -> the JSON text inside."""
+    """``{"bytes": "<base64>", ...}`` -> the JSON text inside, read as the stock SDK reads it (botocore's
+    parser: ``payload.decode("utf-8")``, ``json.loads``; then ``base64``, ``bytes.decode()``), but raising
+    ``InvalidChunk`` where the SDK would drop the chunk (no ``bytes``), garble it (non-alphabet characters,
+    which ``b64decode`` skips) or fail with an untyped error."""
     try:
-        outer = json.loads(payload)
+        outer = json.loads(payload.decode("utf-8"))
     except (ValueError, RecursionError):
         outer = None
     if not isinstance(outer, dict):
@@ -406,13 +425,16 @@ def decode_chunk(payload: bytes, offset: int) -> str:
         raise _invalid_chunk("the decoded bytes are not UTF-8", payload, offset) from None
 
 
-def event_name(json_text: str, *, legacy: bool, skip_untyped: bool) -> str | None:
+Naming = Literal["type", "completion"]
+
+
+def event_name(json_text: str, *, naming: Naming, skip_untyped: bool) -> str | None:
     """The SDK's event name for a chunk's JSON (``None``: the SDK drops it)."""
     try:
         data = json.loads(json_text)
     except (ValueError, RecursionError):
         data = None
-    if legacy:
+    if naming == "completion":
         # Old SDKs name every chunk ``completion``, which would pass an in-band error off as an event.
         if not json_text:
             return None
@@ -427,38 +449,56 @@ def event_name(json_text: str, *, legacy: bool, skip_untyped: bool) -> str | Non
     return None
 
 
-class BedrockDecoder(Decoder):
-    """Bedrock's ``chunk`` layer: bytes in, ``event_class(event=..., data=...)`` objects out; exception and
-    error frames are handed, in order, to ``on_error(message)``, whose result takes their place.
-    (``layout`` is the native backend's shortcut for building events; here the class is simply called.)"""
+@dataclass(frozen=True)
+class EventSpec:
+    """How the installed SDK's Bedrock decoder turns frames into its ``ServerSentEvent`` objects; both
+    backends' ``BedrockDecoder`` read it.
 
-    def __init__(
-        self,
-        *,
-        max_headers_length: int,
-        max_payload_length: int,
-        legacy: bool,
-        skip_untyped: bool,
-        event_class: Any,
-        layout: Any,
-        on_error: Any,
-    ) -> None:
+    ``naming``: ``"type"`` (events named by their JSON ``type``) or ``"completion"`` (anthropic < 0.110:
+    every chunk is ``completion``). ``skip_untyped``: whether an object with neither ``type`` nor
+    ``completion`` is dropped. ``layout``: how the native backend may build ``event_class`` instances
+    without running ``__init__`` (``None``: call the class). ``error_event(message)``: the event that takes
+    an exception or error frame's place; it must not raise.
+    """
+
+    event_class: Callable[..., Any]
+    naming: Naming
+    skip_untyped: bool
+    error_event: Callable[[Any], Any]
+    layout: list[tuple[str, str, Any]] | None = None
+
+    def chunk_event(self, payload: bytes, offset: int) -> Any:
+        """The event of one ``chunk`` frame's payload, or ``None`` if the SDK drops it; raises ``_Failure``."""
+        text = decode_chunk(payload, offset)
+        name = event_name(text, naming=self.naming, skip_untyped=self.skip_untyped)
+        return None if name is None else self.event_class(event=name, data=text)
+
+    def reference(self, payload: bytes, offset: int) -> Any:
+        """``chunk_event`` for the native backend, for each chunk it does not decide itself: raises the public
+        ``InvalidChunk``."""
+        try:
+            return self.chunk_event(payload, offset)
+        except _Failure as failure:
+            raise failure.error() from None
+
+
+class BedrockDecoder(Decoder):
+    """Bedrock's ``chunk`` layer: bytes in, the SDK's events (as ``spec`` describes them) out. As in the stock
+    decoder, ``exception`` and ``error`` frames are errors, handed in order to ``spec.error_event``, and any
+    other frame whose ``:event-type`` is ``chunk`` is a chunk, whatever its ``:message-type``."""
+
+    def __init__(self, spec: EventSpec, /, *, max_headers_length: int, max_payload_length: int) -> None:
         super().__init__(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
-        self._legacy = legacy
-        self._skip_untyped = skip_untyped
-        self._event_class = event_class
-        self._on_error = on_error
+        self._spec = spec
 
     def _emit(self, sink: Any, message: Message, offset: int) -> None:
         headers = message.headers
-        message_type = headers.get(":message-type")
-        if message_type == "event" and headers.get(":event-type") == "chunk":
-            text = decode_chunk(message.payload, offset)
-            name = event_name(text, legacy=self._legacy, skip_untyped=self._skip_untyped)
-            if name is not None:
-                sink(self._event_class(event=name, data=text))
-        elif message_type in ("exception", "error"):
-            sink(self._on_error(message))
+        if headers.get(":message-type") in ("exception", "error"):
+            sink(self._spec.error_event(message))
+        elif headers.get(":event-type") == "chunk":
+            event = self._spec.chunk_event(message.payload, offset)
+            if event is not None:
+                sink(event)
 
 
 def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes:
@@ -469,16 +509,16 @@ def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes
         if len(encoded_name) > 255:
             raise ValueError(f"header name '{name}' is {len(encoded_name)} bytes; the maximum is 255")
         parts.append(bytes((len(encoded_name),)) + encoded_name + bytes((tag,)))
-        if tag in (0, 1):
+        if tag in (HeaderType.BOOL_TRUE, HeaderType.BOOL_FALSE):
             continue
         if tag in _FIXED:
             parts.append(_FIXED[tag].pack(value))
-        elif tag in (6, 7):
-            raw = value.encode("utf-8") if tag == 7 else bytes(value)
+        elif tag in (HeaderType.BYTE_ARRAY, HeaderType.STRING):
+            raw = value.encode("utf-8") if tag == HeaderType.STRING else bytes(value)
             if len(raw) > 0xFFFF:
                 raise ValueError(f"header '{name}' has a {len(raw)}-byte value; the maximum is 65535")
             parts.append(_U16.pack(len(raw)) + raw)
-        elif tag == 9:
+        elif tag == HeaderType.UUID:
             raw = bytes(value)
             if len(raw) != 16:
                 raise ValueError("a UUID header needs 16 bytes")

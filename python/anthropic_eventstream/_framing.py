@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import abc
 import datetime
-import enum
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
 from . import _backend, _eventstream_py
+from ._wire import MAX_FRAME_LENGTH, HeaderType
 
 __all__ = [
     "DEFAULT_MAX_HEADERS_LENGTH",
@@ -78,11 +78,9 @@ class EventStreamDecoder:
         max_headers_length: int = DEFAULT_MAX_HEADERS_LENGTH,
         max_payload_length: int = DEFAULT_MAX_PAYLOAD_LENGTH,
     ) -> None:
-        _check_limit("max_headers_length", max_headers_length)
-        _check_limit("max_payload_length", max_payload_length)
         module = _backend.implementation(backend)
         self.backend: str = "python" if module is _eventstream_py else "native"
-        self._impl = module.Decoder(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
+        self._impl = module.Decoder(**limits(max_headers_length, max_payload_length))
 
     def feed(self, data: bytes | bytearray | memoryview, /) -> list[Message]:
         """Every message completed by ``data``, in order."""
@@ -101,24 +99,15 @@ class EventStreamDecoder:
         return f"EventStreamDecoder(backend={self.backend!r}, buffered={self.buffered})"
 
 
-def _check_limit(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, not {value!r}")
-
-
-class HeaderType(enum.IntEnum):
-    """The ten wire types of a header value."""
-
-    BOOL_TRUE = 0
-    BOOL_FALSE = 1
-    BYTE = 2
-    SHORT = 3
-    INTEGER = 4
-    LONG = 5
-    BYTE_ARRAY = 6
-    STRING = 7
-    TIMESTAMP = 8
-    UUID = 9
+def limits(max_headers_length: int, max_payload_length: int) -> dict[str, int]:
+    """The limits as both backends take them: checked, and capped at the largest length a frame can have
+    (any larger limit means the same, and the native backend takes 64-bit integers)."""
+    checked = {"max_headers_length": max_headers_length, "max_payload_length": max_payload_length}
+    for name, value in checked.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+        checked[name] = min(value, MAX_FRAME_LENGTH)
+    return checked
 
 
 @dataclass(frozen=True)

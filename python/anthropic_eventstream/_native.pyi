@@ -1,7 +1,9 @@
 """Type stub of the compiled extension (``rust/py``); kept honest by ``mypy.stubtest`` in ``make typecheck``."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, final
+
+from ._eventstream_py import EventSpec
 
 __all__ = ["__version__", "Message", "Decoder", "BedrockDecoder", "encode_message"]
 
@@ -11,6 +13,8 @@ __version__: str
 class Message:
     """One frame, a slice of the bytes it was decoded from."""
 
+    def __new__(cls, frame: bytes) -> Message: ...
+    def __reduce__(self) -> tuple[type[Message], tuple[bytes]]: ...
     @property
     def headers(self) -> dict[str, bool | int | bytes | str]: ...
     @property
@@ -41,17 +45,7 @@ class Decoder:
 
 @final
 class BedrockDecoder:
-    def __new__(
-        cls,
-        *,
-        max_headers_length: int,
-        max_payload_length: int,
-        legacy: bool,
-        skip_untyped: bool,
-        event_class: type,
-        layout: Sequence[tuple[str, str, Any]] | None,
-        on_error: Callable[[Message], Any],
-    ) -> BedrockDecoder: ...
+    def __new__(cls, spec: EventSpec, /, *, max_headers_length: int, max_payload_length: int) -> BedrockDecoder: ...
     def feed(self, data: bytes | bytearray | memoryview) -> list[Any]: ...
     def close(self) -> None: ...
 

@@ -5,7 +5,55 @@ use std::collections::HashSet;
 use crate::error::ErrorKind;
 use crate::utf8;
 
-/// A header value, one variant per wire type tag (0 to 9).
+/// The ten wire types of a header value, by their type byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum HeaderType {
+    BoolTrue = 0,
+    BoolFalse = 1,
+    Byte = 2,
+    Short = 3,
+    Integer = 4,
+    Long = 5,
+    ByteArray = 6,
+    String = 7,
+    Timestamp = 8,
+    Uuid = 9,
+}
+
+impl HeaderType {
+    /// The type of a type byte, if it is one of the ten.
+    pub fn from_byte(byte: u8) -> Option<Self> {
+        Some(match byte {
+            0 => Self::BoolTrue,
+            1 => Self::BoolFalse,
+            2 => Self::Byte,
+            3 => Self::Short,
+            4 => Self::Integer,
+            5 => Self::Long,
+            6 => Self::ByteArray,
+            7 => Self::String,
+            8 => Self::Timestamp,
+            9 => Self::Uuid,
+            _ => return None,
+        })
+    }
+
+    /// Bytes of a value of this type, for the types whose values have a fixed size.
+    fn fixed_length(self) -> Option<usize> {
+        match self {
+            Self::BoolTrue | Self::BoolFalse => Some(0),
+            Self::Byte => Some(1),
+            Self::Short => Some(2),
+            Self::Integer => Some(4),
+            Self::Long | Self::Timestamp => Some(8),
+            Self::Uuid => Some(16),
+            Self::ByteArray | Self::String => None,
+        }
+    }
+}
+
+/// A header value, one variant per wire type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderValue<'a> {
     BoolTrue,
@@ -22,19 +70,19 @@ pub enum HeaderValue<'a> {
 }
 
 impl<'a> HeaderValue<'a> {
-    /// The wire type tag.
-    pub fn type_tag(&self) -> u8 {
+    /// The wire type.
+    pub fn header_type(&self) -> HeaderType {
         match self {
-            Self::BoolTrue => 0,
-            Self::BoolFalse => 1,
-            Self::Byte(_) => 2,
-            Self::Short(_) => 3,
-            Self::Integer(_) => 4,
-            Self::Long(_) => 5,
-            Self::ByteArray(_) => 6,
-            Self::String(_) => 7,
-            Self::Timestamp(_) => 8,
-            Self::Uuid(_) => 9,
+            Self::BoolTrue => HeaderType::BoolTrue,
+            Self::BoolFalse => HeaderType::BoolFalse,
+            Self::Byte(_) => HeaderType::Byte,
+            Self::Short(_) => HeaderType::Short,
+            Self::Integer(_) => HeaderType::Integer,
+            Self::Long(_) => HeaderType::Long,
+            Self::ByteArray(_) => HeaderType::ByteArray,
+            Self::String(_) => HeaderType::String,
+            Self::Timestamp(_) => HeaderType::Timestamp,
+            Self::Uuid(_) => HeaderType::Uuid,
         }
     }
 
@@ -69,7 +117,11 @@ impl<'a> HeaderIter<'a> {
     fn take(&mut self, n: usize, header_start: usize) -> Result<&'a [u8], ErrorKind> {
         let available = self.section.len() - self.pos;
         if n > available {
-            return Err(ErrorKind::HeaderOverrun { at: header_start, needed: n, available });
+            return Err(ErrorKind::HeaderOverrun {
+                at: header_start,
+                needed: n,
+                available,
+            });
         }
         let out = &self.section[self.pos..self.pos + n];
         self.pos += n;
@@ -93,23 +145,33 @@ impl<'a> HeaderIter<'a> {
         let [name_length] = self.take_array::<1>(start)?;
         let name = self.take_str(usize::from(name_length), start)?;
         let [type_byte] = self.take_array::<1>(start)?;
-        let value = match type_byte {
-            0 => HeaderValue::BoolTrue,
-            1 => HeaderValue::BoolFalse,
-            2 => HeaderValue::Byte(i8::from_be_bytes(self.take_array(start)?)),
-            3 => HeaderValue::Short(i16::from_be_bytes(self.take_array(start)?)),
-            4 => HeaderValue::Integer(i32::from_be_bytes(self.take_array(start)?)),
-            5 => HeaderValue::Long(i64::from_be_bytes(self.take_array(start)?)),
-            6 => {
+        let Some(header_type) = HeaderType::from_byte(type_byte) else {
+            return Err(ErrorKind::UnknownHeaderType {
+                name: name.to_owned(),
+                type_byte,
+            });
+        };
+        let value = match header_type {
+            HeaderType::BoolTrue => HeaderValue::BoolTrue,
+            HeaderType::BoolFalse => HeaderValue::BoolFalse,
+            HeaderType::Byte => HeaderValue::Byte(i8::from_be_bytes(self.take_array(start)?)),
+            HeaderType::Short => HeaderValue::Short(i16::from_be_bytes(self.take_array(start)?)),
+            HeaderType::Integer => {
+                HeaderValue::Integer(i32::from_be_bytes(self.take_array(start)?))
+            }
+            HeaderType::Long => HeaderValue::Long(i64::from_be_bytes(self.take_array(start)?)),
+            HeaderType::ByteArray => {
                 let length = u16::from_be_bytes(self.take_array(start)?);
                 HeaderValue::ByteArray(self.take(usize::from(length), start)?)
             }
-            7 => {
+            HeaderType::String => {
                 let length = u16::from_be_bytes(self.take_array(start)?);
                 HeaderValue::String(self.take_str(usize::from(length), start)?)
             }
-            8 => HeaderValue::Timestamp(i64::from_be_bytes(self.take_array(start)?)),
-            9 => {
+            HeaderType::Timestamp => {
+                HeaderValue::Timestamp(i64::from_be_bytes(self.take_array(start)?))
+            }
+            HeaderType::Uuid => {
                 let bytes = self.take(16, start)?;
                 HeaderValue::Uuid(bytes.try_into().map_err(|_| ErrorKind::HeaderOverrun {
                     at: start,
@@ -117,7 +179,6 @@ impl<'a> HeaderIter<'a> {
                     available: bytes.len(),
                 })?)
             }
-            _ => return Err(ErrorKind::UnknownHeaderType { name: name.to_owned(), type_byte }),
         };
         Ok(Header { name, value })
     }
@@ -139,14 +200,22 @@ impl<'a> Iterator for HeaderIter<'a> {
 }
 
 /// The headers the layers above route on, captured while the section is validated so that nobody has to
-/// walk it again. Only string-typed values count, as in botocore's parsers.
+/// walk it again. Only string-typed values count, as in botocore's parsers (`headers.get(...) == "event"`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KnownHeaders<'a> {
     pub message_type: Option<&'a str>,
     pub event_type: Option<&'a str>,
-    pub exception_type: Option<&'a str>,
-    pub error_code: Option<&'a str>,
-    pub error_message: Option<&'a str>,
+}
+
+impl<'a> KnownHeaders<'a> {
+    /// Records `value` if `name` is one of the routing headers.
+    fn capture(&mut self, name: &[u8], value: Option<&'a str>) {
+        match name {
+            b":message-type" => self.message_type = value,
+            b":event-type" => self.event_type = value,
+            _ => {}
+        }
+    }
 }
 
 /// Beyond this many headers, duplicate detection switches from a linear scan to a hash set, so a hostile
@@ -170,17 +239,16 @@ fn validate_fast(section: &[u8]) -> Option<KnownHeaders<'_>> {
     while pos < section.len() {
         let name_length = usize::from(*section.get(pos)?);
         let name = section.get(pos + 1..pos + 1 + name_length)?;
-        let type_byte = *section.get(pos + 1 + name_length)?;
+        let header_type = HeaderType::from_byte(*section.get(pos + 1 + name_length)?)?;
         pos += 2 + name_length;
-        let value_length = match type_byte {
-            0 | 1 => 0,
-            2 => 1,
-            3 => 2,
-            4 => 4,
-            5 | 8 => 8,
-            9 => 16,
-            6 | 7 => 2 + usize::from(u16::from_be_bytes([*section.get(pos)?, *section.get(pos + 1)?])),
-            _ => return None,
+        let value_length = match header_type.fixed_length() {
+            Some(length) => length,
+            None => {
+                2 + usize::from(u16::from_be_bytes([
+                    *section.get(pos)?,
+                    *section.get(pos + 1)?,
+                ]))
+            }
         };
         let value = section.get(pos..pos + value_length)?;
         pos += value_length;
@@ -189,18 +257,12 @@ fn validate_fast(section: &[u8]) -> Option<KnownHeaders<'_>> {
         }
         names[count] = name;
         count += 1;
-        if type_byte == 7 {
-            let text = utf8::to_str(&value[2..]).ok()?;
-            let slot = match name {
-                b":message-type" => &mut known.message_type,
-                b":event-type" => &mut known.event_type,
-                b":exception-type" => &mut known.exception_type,
-                b":error-code" => &mut known.error_code,
-                b":error-message" => &mut known.error_message,
-                _ => continue,
-            };
-            *slot = Some(text);
-        }
+        let text = if header_type == HeaderType::String {
+            Some(utf8::to_str(&value[2..]).ok()?)
+        } else {
+            None
+        };
+        known.capture(name, text);
     }
     Some(known)
 }
@@ -222,17 +284,11 @@ fn validate_precisely(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
             dup
         };
         if duplicate {
-            return Err(ErrorKind::DuplicateHeader { name: name.to_owned() });
+            return Err(ErrorKind::DuplicateHeader {
+                name: name.to_owned(),
+            });
         }
-        let slot = match name {
-            ":message-type" => &mut known.message_type,
-            ":event-type" => &mut known.event_type,
-            ":exception-type" => &mut known.exception_type,
-            ":error-code" => &mut known.error_code,
-            ":error-message" => &mut known.error_message,
-            _ => continue,
-        };
-        *slot = value.as_str();
+        known.capture(name.as_bytes(), value.as_str());
     }
     Ok(known)
 }
@@ -249,13 +305,23 @@ impl std::fmt::Display for EncodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::NameTooLong { name } => {
-                write!(f, "header name '{name}' is {} bytes; the maximum is 255", name.len())
+                write!(
+                    f,
+                    "header name '{name}' is {} bytes; the maximum is 255",
+                    name.len()
+                )
             }
             Self::ValueTooLong { name, length } => {
-                write!(f, "header '{name}' has a {length}-byte value; the maximum is 65535")
+                write!(
+                    f,
+                    "header '{name}' has a {length}-byte value; the maximum is 65535"
+                )
             }
             Self::FrameTooLong { length } => {
-                write!(f, "a frame of {length} bytes does not fit the 32-bit total length")
+                write!(
+                    f,
+                    "a frame of {length} bytes does not fit the 32-bit total length"
+                )
             }
         }
     }
@@ -266,17 +332,20 @@ impl std::error::Error for EncodeError {}
 impl Header<'_> {
     /// Appends the header's wire form.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let name_length =
-            u8::try_from(self.name.len()).map_err(|_| EncodeError::NameTooLong { name: self.name.to_owned() })?;
+        let name_length = u8::try_from(self.name.len()).map_err(|_| EncodeError::NameTooLong {
+            name: self.name.to_owned(),
+        })?;
         out.push(name_length);
         out.extend_from_slice(self.name.as_bytes());
-        out.push(self.value.type_tag());
+        out.push(self.value.header_type() as u8);
         match self.value {
             HeaderValue::BoolTrue | HeaderValue::BoolFalse => {}
             HeaderValue::Byte(v) => out.extend_from_slice(&v.to_be_bytes()),
             HeaderValue::Short(v) => out.extend_from_slice(&v.to_be_bytes()),
             HeaderValue::Integer(v) => out.extend_from_slice(&v.to_be_bytes()),
-            HeaderValue::Long(v) | HeaderValue::Timestamp(v) => out.extend_from_slice(&v.to_be_bytes()),
+            HeaderValue::Long(v) | HeaderValue::Timestamp(v) => {
+                out.extend_from_slice(&v.to_be_bytes())
+            }
             HeaderValue::ByteArray(bytes) => self.encode_sized(bytes, out)?,
             HeaderValue::String(s) => self.encode_sized(s.as_bytes(), out)?,
             HeaderValue::Uuid(bytes) => out.extend_from_slice(bytes),
@@ -285,8 +354,10 @@ impl Header<'_> {
     }
 
     fn encode_sized(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let length = u16::try_from(bytes.len())
-            .map_err(|_| EncodeError::ValueTooLong { name: self.name.to_owned(), length: bytes.len() })?;
+        let length = u16::try_from(bytes.len()).map_err(|_| EncodeError::ValueTooLong {
+            name: self.name.to_owned(),
+            length: bytes.len(),
+        })?;
         out.extend_from_slice(&length.to_be_bytes());
         out.extend_from_slice(bytes);
         Ok(())
@@ -309,19 +380,58 @@ mod tests {
     fn round_trips_every_type_at_its_edges() {
         let uuid = [7u8; 16];
         let headers = [
-            Header { name: "t", value: HeaderValue::BoolTrue },
-            Header { name: "f", value: HeaderValue::BoolFalse },
-            Header { name: "b-", value: HeaderValue::Byte(i8::MIN) },
-            Header { name: "b+", value: HeaderValue::Byte(i8::MAX) },
-            Header { name: "s", value: HeaderValue::Short(i16::MIN) },
-            Header { name: "i", value: HeaderValue::Integer(i32::MAX) },
-            Header { name: "l", value: HeaderValue::Long(i64::MIN) },
-            Header { name: "a", value: HeaderValue::ByteArray(&[0, 255]) },
-            Header { name: "empty", value: HeaderValue::ByteArray(&[]) },
-            Header { name: "str", value: HeaderValue::String("héllo") },
-            Header { name: "ts", value: HeaderValue::Timestamp(1_700_000_000_000) },
-            Header { name: "u", value: HeaderValue::Uuid(&uuid) },
-            Header { name: "", value: HeaderValue::String("") },
+            Header {
+                name: "t",
+                value: HeaderValue::BoolTrue,
+            },
+            Header {
+                name: "f",
+                value: HeaderValue::BoolFalse,
+            },
+            Header {
+                name: "b-",
+                value: HeaderValue::Byte(i8::MIN),
+            },
+            Header {
+                name: "b+",
+                value: HeaderValue::Byte(i8::MAX),
+            },
+            Header {
+                name: "s",
+                value: HeaderValue::Short(i16::MIN),
+            },
+            Header {
+                name: "i",
+                value: HeaderValue::Integer(i32::MAX),
+            },
+            Header {
+                name: "l",
+                value: HeaderValue::Long(i64::MIN),
+            },
+            Header {
+                name: "a",
+                value: HeaderValue::ByteArray(&[0, 255]),
+            },
+            Header {
+                name: "empty",
+                value: HeaderValue::ByteArray(&[]),
+            },
+            Header {
+                name: "str",
+                value: HeaderValue::String("héllo"),
+            },
+            Header {
+                name: "ts",
+                value: HeaderValue::Timestamp(1_700_000_000_000),
+            },
+            Header {
+                name: "u",
+                value: HeaderValue::Uuid(&uuid),
+            },
+            Header {
+                name: "",
+                value: HeaderValue::String(""),
+            },
         ];
         let bytes = encoded(&headers);
         let back: Vec<_> = HeaderIter::new(&bytes).collect::<Result<_, _>>().unwrap();
@@ -334,9 +444,18 @@ mod tests {
             validate(b"\x01a\x0a").unwrap_err(),
             ErrorKind::UnknownHeaderType { type_byte: 10, .. }
         ));
-        assert!(matches!(validate(b"\x05ab").unwrap_err(), ErrorKind::HeaderOverrun { .. }));
-        assert!(matches!(validate(b"\x01a\x07\x00\x09abc").unwrap_err(), ErrorKind::HeaderOverrun { .. }));
-        assert!(matches!(validate(b"\x01\xff\x00").unwrap_err(), ErrorKind::HeaderNotUtf8 { .. }));
+        assert!(matches!(
+            validate(b"\x05ab").unwrap_err(),
+            ErrorKind::HeaderOverrun { .. }
+        ));
+        assert!(matches!(
+            validate(b"\x01a\x07\x00\x09abc").unwrap_err(),
+            ErrorKind::HeaderOverrun { .. }
+        ));
+        assert!(matches!(
+            validate(b"\x01\xff\x00").unwrap_err(),
+            ErrorKind::HeaderNotUtf8 { .. }
+        ));
         assert!(matches!(
             validate(b"\x01a\x00\x01a\x01").unwrap_err(),
             ErrorKind::DuplicateHeader { name } if name == "a"
@@ -346,8 +465,15 @@ mod tests {
     #[test]
     fn fast_and_precise_passes_agree() {
         let sections: [&[u8]; 9] = [
-            b"", b"\x01a\x00", b"\x01a\x07\x00\x01x\x01b\x06\x00\x00", b"\x01a\x0a", b"\x05ab", b"\x01a\x07\x00\x09abc",
-            b"\x01\xff\x00", b"\x01a\x00\x01a\x01", b"\x01a\x07\x00\x02\xc3\x28",
+            b"",
+            b"\x01a\x00",
+            b"\x01a\x07\x00\x01x\x01b\x06\x00\x00",
+            b"\x01a\x0a",
+            b"\x05ab",
+            b"\x01a\x07\x00\x09abc",
+            b"\x01\xff\x00",
+            b"\x01a\x00\x01a\x01",
+            b"\x01a\x07\x00\x02\xc3\x28",
         ];
         for section in sections {
             let precise = validate_precisely(section);
@@ -361,23 +487,38 @@ mod tests {
     #[test]
     fn finds_duplicates_among_many_headers() {
         let names: Vec<String> = (0..1000).map(|i| format!("h{i}")).collect();
-        let mut headers: Vec<Header<'_>> =
-            names.iter().map(|n| Header { name: n, value: HeaderValue::BoolTrue }).collect();
+        let mut headers: Vec<Header<'_>> = names
+            .iter()
+            .map(|n| Header {
+                name: n,
+                value: HeaderValue::BoolTrue,
+            })
+            .collect();
         assert!(validate(&encoded(&headers)).is_ok());
-        headers.push(Header { name: "h500", value: HeaderValue::BoolFalse });
-        assert!(matches!(validate(&encoded(&headers)).unwrap_err(), ErrorKind::DuplicateHeader { .. }));
+        headers.push(Header {
+            name: "h500",
+            value: HeaderValue::BoolFalse,
+        });
+        assert!(matches!(
+            validate(&encoded(&headers)).unwrap_err(),
+            ErrorKind::DuplicateHeader { .. }
+        ));
     }
 
     #[test]
     fn captures_routing_headers_only_when_strings() {
         let bytes = encoded(&[
-            Header { name: ":message-type", value: HeaderValue::String("exception") },
-            Header { name: ":exception-type", value: HeaderValue::String("throttlingException") },
-            Header { name: ":event-type", value: HeaderValue::Integer(1) },
+            Header {
+                name: ":message-type",
+                value: HeaderValue::String("exception"),
+            },
+            Header {
+                name: ":event-type",
+                value: HeaderValue::Integer(1),
+            },
         ]);
         let known = validate(&bytes).unwrap();
         assert_eq!(known.message_type, Some("exception"));
-        assert_eq!(known.exception_type, Some("throttlingException"));
         assert_eq!(known.event_type, None);
     }
 
@@ -385,8 +526,18 @@ mod tests {
     fn refuses_to_encode_what_does_not_fit() {
         let long = "x".repeat(256);
         let mut out = Vec::new();
-        assert!(Header { name: &long, value: HeaderValue::BoolTrue }.encode(&mut out).is_err());
+        assert!(Header {
+            name: &long,
+            value: HeaderValue::BoolTrue
+        }
+        .encode(&mut out)
+        .is_err());
         let big = vec![0u8; 70_000];
-        assert!(Header { name: "a", value: HeaderValue::ByteArray(&big) }.encode(&mut out).is_err());
+        assert!(Header {
+            name: "a",
+            value: HeaderValue::ByteArray(&big)
+        }
+        .encode(&mut out)
+        .is_err());
     }
 }

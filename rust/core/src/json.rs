@@ -1,19 +1,23 @@
-//! A validating single-pass JSON scanner for the two questions the Bedrock layer asks of each chunk:
-//! "is this a JSON object, in Python `json.loads`'s sense?" and "what is its last top-level `key`?".
+//! A validating single-pass JSON scanner for the one question the Bedrock layer asks of each event: "is this
+//! a JSON object, in Python `json.loads`'s sense, and what is its last top-level `type`?".
 //!
-//! A general parser (`jiter`, `serde_json`) does more than these two questions need; this scanner only walks
-//! the bytes, skipping string bodies eight bytes at a time. Measured on a Bedrock text delta, it is ~15%
-//! faster than `jiter`'s skip; the larger win is in `bedrock`, where Bedrock's own payload shape needs no
-//! general scan at all.
-//! It accepts exactly what `json.loads` accepts (strict mode): RFC 8259 plus `NaN`, `Infinity` and
-//! `-Infinity`, `\u` escapes of any code unit (lone surrogates included), duplicate keys (the last wins);
-//! and it rejects raw control characters in strings, as `json.loads` does. Nesting deeper than
-//! [`MAX_DEPTH`] is rejected, where `json.loads` would hit its recursion limit.
+//! A general parser (`jiter`, `serde_json`) does more than this question needs; this scanner only walks the
+//! bytes, skipping string bodies eight bytes at a time. It accepts what `json.loads` accepts (strict mode):
+//! RFC 8259 plus `NaN`, `Infinity` and `-Infinity`, `\u` escapes of any code unit, duplicate keys (the last
+//! wins); and it rejects raw control characters in strings, as `json.loads` does.
+//!
+//! It answers only where its answer is certain to be `json.loads`'s, and otherwise declines (`None`), so that
+//! the caller asks the reference implementation instead of approximating it: nesting deeper than
+//! [`MAX_DEPTH`] (`json.loads` accepts up to the interpreter's recursion limit), an integer part longer than
+//! [`MAX_INTEGER_DIGITS`] (`json.loads` rejects integers longer than `sys.get_int_max_str_digits()`, at least 640), and a
+//! wanted string holding a lone surrogate (Python keeps it; a Rust string cannot hold it).
 
 use std::borrow::Cow;
 
-/// Deepest nesting accepted.
-pub const MAX_DEPTH: u32 = 512;
+/// Deepest nesting decided here; anything deeper is declined.
+pub const MAX_DEPTH: u32 = 64;
+/// Longest integer part decided here: the smallest setting of `sys.set_int_max_str_digits`.
+pub const MAX_INTEGER_DIGITS: usize = 640;
 
 /// The last value of the wanted top-level member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,51 +26,45 @@ pub enum Member<'a> {
     Str(Cow<'a, str>),
     /// Any other JSON value.
     Other,
+    /// The object has no such member.
+    Absent,
 }
 
-/// What a scan of a top-level object found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectScan<'a> {
-    /// The last value of the wanted key, if the key appears.
-    pub wanted: Option<Member<'a>>,
-    /// Whether the second key of interest appears at the top level.
-    pub has_also: bool,
-}
-
-/// Scans `json` (which must be valid UTF-8 for string values to be returned as `str`); `None` unless it is
-/// one valid JSON object surrounded only by whitespace.
-pub fn scan_object<'a>(json: &'a [u8], wanted: &str, also: &str) -> Option<ObjectScan<'a>> {
-    let mut s = Scanner { b: json, i: 0, depth: 0 };
+/// Scans `json` (valid UTF-8); the last value of its top-level `key` if it is one JSON object surrounded only
+/// by whitespace; `None` if it is not such an object, or if the answer cannot be decided here (see the module
+/// documentation).
+pub fn object_member<'a>(json: &'a [u8], key: &str) -> Option<Member<'a>> {
+    let mut s = Scanner {
+        b: json,
+        i: 0,
+        depth: 0,
+    };
     s.ws();
     if s.peek()? != b'{' {
         return None;
     }
     s.i += 1;
     s.depth = 1;
-    let mut scan = ObjectScan { wanted: None, has_also: false };
+    let mut member = Member::Absent;
     s.ws();
     if s.peek()? == b'}' {
         s.i += 1;
     } else {
         loop {
             s.ws();
-            let key = s.string()?;
-            let is_wanted = key.eq(json, wanted);
-            let is_also = !is_wanted && !also.is_empty() && key.eq(json, also);
+            let name = s.string()?;
+            let wanted = name.eq(json, key);
             s.ws();
             s.expect(b':')?;
             s.ws();
-            if is_wanted {
-                scan.wanted = Some(if s.peek()? == b'"' {
-                    Member::Str(s.string()?.to_str(json)?)
-                } else {
-                    s.value()?;
-                    Member::Other
-                });
+            if wanted && s.peek()? == b'"' {
+                member = Member::Str(s.string()?.to_str(json)?);
             } else {
                 s.value()?;
+                if wanted {
+                    member = Member::Other;
+                }
             }
-            scan.has_also |= is_also;
             s.ws();
             match s.next()? {
                 b',' => {}
@@ -76,17 +74,7 @@ pub fn scan_object<'a>(json: &'a [u8], wanted: &str, also: &str) -> Option<Objec
         }
     }
     s.ws();
-    (s.i == json.len()).then_some(scan)
-}
-
-/// Whether `json` is one valid JSON value of any kind.
-pub fn is_valid(json: &[u8]) -> bool {
-    let mut s = Scanner { b: json, i: 0, depth: 0 };
-    s.ws();
-    s.value().is_some() && {
-        s.ws();
-        s.i == json.len()
-    }
+    (s.i == json.len()).then_some(member)
 }
 
 /// A string token: the bytes between its quotes, and whether it has escapes.
@@ -100,6 +88,7 @@ struct Str {
 impl Str {
     fn eq(self, json: &[u8], key: &str) -> bool {
         if self.escaped {
+            // A name with a lone surrogate cannot equal `key`, which is a Rust string.
             self.to_str(json).is_some_and(|s| s == key)
         } else {
             &json[self.start..self.end] == key.as_bytes()
@@ -205,7 +194,13 @@ impl Scanner<'_> {
             self.skip_plain();
             let c = self.next()?;
             match c {
-                b'"' => return Some(Str { start, end: self.i - 1, escaped }),
+                b'"' => {
+                    return Some(Str {
+                        start,
+                        end: self.i - 1,
+                        escaped,
+                    })
+                }
                 b'\\' => {
                     escaped = true;
                     match self.next()? {
@@ -263,7 +258,9 @@ impl Scanner<'_> {
         match self.peek()? {
             b'0' => self.i += 1,
             b'1'..=b'9' => {
-                self.digits();
+                if self.digits() > MAX_INTEGER_DIGITS {
+                    return None;
+                }
             }
             _ => return None,
         }
@@ -286,8 +283,8 @@ impl Scanner<'_> {
     }
 }
 
-/// Decodes the escapes of a validated string body. Lone surrogates, which Python keeps but Rust strings
-/// cannot hold, become U+FFFD.
+/// Decodes the escapes of a validated string body; `None` if it holds a lone surrogate, which Python keeps
+/// but a Rust string cannot hold.
 fn unescape(raw: &[u8]) -> Option<String> {
     let mut units: Vec<u16> = Vec::with_capacity(raw.len());
     let text = std::str::from_utf8(raw).ok()?;
@@ -315,56 +312,132 @@ fn unescape(raw: &[u8]) -> Option<String> {
         };
         units.push(unit);
     }
-    Some(String::from_utf16_lossy(&units))
+    String::from_utf16(&units).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn kind(json: &str) -> Option<(Option<Member<'_>>, bool)> {
-        scan_object(json.as_bytes(), "type", "completion").map(|s| (s.wanted, s.has_also))
+    fn is_valid(json: &str) -> bool {
+        let mut s = Scanner {
+            b: json.as_bytes(),
+            i: 0,
+            depth: 0,
+        };
+        s.ws();
+        s.value().is_some() && {
+            s.ws();
+            s.i == json.len()
+        }
+    }
+
+    fn member(json: &str) -> Option<Member<'_>> {
+        object_member(json.as_bytes(), "type")
     }
 
     #[test]
     fn finds_the_last_top_level_member() {
-        assert_eq!(kind(r#"{"type":"a"}"#), Some((Some(Member::Str("a".into())), false)));
-        assert_eq!(kind(r#"{"type":"a","x":{"type":"inner"},"type":"b"}"#), Some((Some(Member::Str("b".into())), false)));
-        assert_eq!(kind(r#"{"type":"a","type":1}"#), Some((Some(Member::Other), false)));
-        assert_eq!(kind(r#"{"typ\u0065":"\u0061b"}"#), Some((Some(Member::Str("ab".into())), false)));
-        assert_eq!(kind(r#" { "completion" : "x" } "#), Some((None, true)));
-        assert_eq!(kind("{}"), Some((None, false)));
+        assert_eq!(member(r#"{"type":"a"}"#), Some(Member::Str("a".into())));
+        assert_eq!(
+            member(r#"{"type":"a","x":{"type":"inner"},"type":"b"}"#),
+            Some(Member::Str("b".into()))
+        );
+        assert_eq!(member(r#"{"type":"a","type":1}"#), Some(Member::Other));
+        assert_eq!(
+            member(r#"{"typ\u0065":"\u0061b"}"#),
+            Some(Member::Str("ab".into()))
+        );
+        assert_eq!(member(r#" { "completion" : "x" } "#), Some(Member::Absent));
+        assert_eq!(member("{}"), Some(Member::Absent));
     }
 
     #[test]
     fn accepts_what_json_loads_accepts() {
         for ok in [
-            "0", "-0", "1.5e10", "-1E-2", "1e+2", "NaN", "Infinity", "-Infinity", "true", "null", "\"\"",
-            r#""\ud800""#, r#""\"\\\/\b\f\n\r\t""#, "[]", "[1, [2, {}]]", " \t\r\n{\"a\" : [ ]}\n", "\"日本\"",
+            "0",
+            "-0",
+            "1.5e10",
+            "-1E-2",
+            "1e+2",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "true",
+            "null",
+            "\"\"",
+            r#""\ud800""#,
+            r#""\"\\\/\b\f\n\r\t""#,
+            "[]",
+            "[1, [2, {}]]",
+            " \t\r\n{\"a\" : [ ]}\n",
+            "\"日本\"",
         ] {
-            assert!(is_valid(ok.as_bytes()), "{ok}");
+            assert!(is_valid(ok), "{ok}");
         }
     }
 
     #[test]
     fn rejects_what_json_loads_rejects() {
         for bad in [
-            "", " ", "01", "1.", ".5", "1e", "-", "+1", "[1,]", "{\"a\":1,}", "{'a':1}", "{\"a\" 1}", "[1 2]",
-            "nul", "nan", "-NaN", "infinity", "\"\\x\"", "\"\\u12\"", "\"a\u{1}b\"", "\"unterminated", "{} {}",
-            "{\"a\":}", "[", "{", "}", "tru", "1 1",
+            "",
+            " ",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "-",
+            "+1",
+            "[1,]",
+            "{\"a\":1,}",
+            "{'a':1}",
+            "{\"a\" 1}",
+            "[1 2]",
+            "nul",
+            "nan",
+            "-NaN",
+            "infinity",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"a\u{1}b\"",
+            "\"unterminated",
+            "{} {}",
+            "{\"a\":}",
+            "[",
+            "{",
+            "}",
+            "tru",
+            "1 1",
         ] {
-            assert!(!is_valid(bad.as_bytes()), "{bad:?}");
+            assert!(!is_valid(bad), "{bad:?}");
         }
-        assert!(scan_object(b"[1]", "type", "c").is_none());
-        assert!(scan_object(b"{\"type\":\"a\"} x", "type", "c").is_none());
-        assert!(scan_object(b"{1:2}", "type", "c").is_none());
+        assert!(member("[1]").is_none());
+        assert!(member("{\"type\":\"a\"} x").is_none());
+        assert!(member("{1:2}").is_none());
     }
 
     #[test]
-    fn nesting_is_bounded() {
-        let deep = "[".repeat(10_000);
-        assert!(!is_valid(deep.as_bytes()));
-        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        assert!(is_valid(ok.as_bytes()));
+    fn declines_what_only_the_interpreter_can_decide() {
+        let nested = |depth: usize| {
+            format!(
+                "{{\"type\":\"a\",\"x\":{}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert!(member(&nested(usize::try_from(MAX_DEPTH).unwrap() - 1)).is_some());
+        assert!(member(&nested(usize::try_from(MAX_DEPTH).unwrap())).is_none());
+        let integer = |digits: usize| format!("{{\"type\":\"a\",\"n\":{}}}", "7".repeat(digits));
+        assert!(member(&integer(MAX_INTEGER_DIGITS)).is_some());
+        assert!(member(&integer(MAX_INTEGER_DIGITS + 1)).is_none());
+        assert_eq!(member(r#"{"type":"\ud800x"}"#), None);
+        assert_eq!(
+            member(r#"{"type":"\ud83d\ude00"}"#),
+            Some(Member::Str("😀".into()))
+        );
+        assert_eq!(
+            member(r#"{"x":"\ud800","type":"a"}"#),
+            Some(Member::Str("a".into()))
+        );
     }
 }

@@ -21,5 +21,5 @@ pub mod utf8;
 pub use decoder::{Decoder, FrameBytes, Location};
 pub use error::{Error, ErrorClass, ErrorKind};
 pub use frame::{encode_message, Frame, MessageType};
-pub use header::{Header, HeaderIter, HeaderValue};
+pub use header::{Header, HeaderIter, HeaderType, HeaderValue};
 pub use prelude::{Limits, Prelude};

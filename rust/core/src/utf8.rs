@@ -11,23 +11,19 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
     }
 }
 
-/// `bytes` as `String`, if valid UTF-8 (no copy).
-pub fn into_string(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
-    if bytes.is_ascii() {
-        // SAFETY: ASCII is valid UTF-8.
-        Ok(unsafe { String::from_utf8_unchecked(bytes) })
-    } else {
-        String::from_utf8(bytes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn agrees_with_std() {
-        for bytes in [&b""[..], b"ascii", "日本".as_bytes(), b"\xff", b"a\xc3", b"\xed\xa0\x80"] {
+        for bytes in [
+            &b""[..],
+            b"ascii",
+            "日本".as_bytes(),
+            b"\xff",
+            b"a\xc3",
+            b"\xed\xa0\x80",
+        ] {
             assert_eq!(super::to_str(bytes).ok(), std::str::from_utf8(bytes).ok());
-            assert_eq!(super::into_string(bytes.to_vec()).ok(), String::from_utf8(bytes.to_vec()).ok());
         }
     }
 }

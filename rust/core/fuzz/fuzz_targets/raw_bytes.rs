@@ -1,19 +1,21 @@
 //! Arbitrary bytes, in arbitrary pieces, through the frame decoder and the Bedrock layer: nothing but
-//! frames or an `Error`, never a panic, and the same frames and the same error (class and offset) whatever
-//! the chunking. (A message may differ: a text body's error shows the bytes that had arrived.)
+//! frames or an `Error`, never a panic, and the same frames, the same Bedrock events and the same error
+//! (class and offset) whatever the chunking. (A message may differ: a text body's error shows the bytes that
+//! had arrived.)
 #![no_main]
 
 use eventstream_core::{bedrock, Decoder, ErrorClass, Limits};
 use libfuzzer_sys::fuzz_target;
 
-fn decode(data: &[u8], piece: usize) -> (Vec<Vec<u8>>, Option<(ErrorClass, u64)>) {
+type Decoded = (Vec<(Vec<u8>, bedrock::Event)>, Option<(ErrorClass, u64)>);
+
+fn decode(data: &[u8], piece: usize) -> Decoded {
     let mut decoder = Decoder::new(Limits::default());
     let mut frames = Vec::new();
-    let mut arena = Vec::new();
     for chunk in data.chunks(piece.max(1)) {
-        let fed = decoder.feed(chunk, |frame, location| {
-            frames.push(frame.raw.to_vec());
-            let _ = bedrock::classify(frame, &mut arena).map_err(|kind| kind.at(location.offset))?;
+        let fed = decoder.feed(chunk, |frame, _| {
+            let mut arena = Vec::new();
+            frames.push((frame.raw.to_vec(), bedrock::classify(frame, &mut arena)));
             Ok(())
         });
         if let Err(e) = fed {
