@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test venv build wheel cargo-test pytest sdk-matrix package-check bench fuzz-smoke typecheck clean
+.PHONY: demo test test-long venv build wheel cargo-test pytest sdk-matrix package-check bench fuzz-smoke typecheck clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -53,7 +53,8 @@ sdk-matrix: wheel
 	  .venvs/anthropic-$$v/bin/pip install -q "anthropic[bedrock]==$$v" "pytest>=8" "hypothesis>=6.100" && \
 	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
-	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null test_sdk.py test_framing.py) || exit 1; \
+	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
+	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py) || exit 1; \
 	done
 
 # What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
@@ -72,18 +73,29 @@ typecheck: build
 	$(PY) -m mypy.stubtest anthropic_eventstream._native
 	$(PY) -m mypy
 
-# Each cargo-fuzz target for a few seconds from the committed corpus (rust/core/fuzz/corpus). Works on a
-# stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags, and no sanitizer runtime is needed.
+# Each cargo-fuzz target for a few seconds from the committed corpus (rust/core/fuzz/corpus), on a stable
+# toolchain (no sanitizer runtime needed). New inputs go to a scratch corpus under target/, so a run leaves the
+# committed corpus as it was; cargo-fuzz itself is installed under target/tools, not into ~/.cargo.
 FUZZ_TARGETS := raw_bytes hostile_prelude mutated_headers round_trip chunkings
 FUZZ_SECONDS ?= 10
-fuzz-smoke:
-	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked -q
+TOOLS := $(CURDIR)/target/tools
+CARGO_FUZZ := $(TOOLS)/bin/cargo-fuzz
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --locked -q --root $(TOOLS)
+
+fuzz-smoke: $(CARGO_FUZZ)
 	cd rust/core && for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t && \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none -O $$t fuzz/corpus/$$t -- \
+	  scratch=$(CURDIR)/target/fuzz-corpus/$$t && rm -rf $$scratch && mkdir -p $$scratch fuzz/corpus/$$t && \
+	  $(CARGO_FUZZ) fuzz run --sanitizer none -O $$t $$scratch fuzz/corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|Done|==|INFO: .*corpus)" ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+
+# The property tests with many random examples (make test runs a fixed, derandomized set), and longer fuzzing.
+test-long: build
+	HYPOTHESIS_LONG=1 $(PY) -m pytest -q tests/test_differential.py tests/test_chunk_json.py
+	$(MAKE) fuzz-smoke FUZZ_SECONDS=120
 
 bench: build
 	$(PY) -m pytest benches -q --benchmark-columns=mean,ops --benchmark-sort=name

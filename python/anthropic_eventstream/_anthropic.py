@@ -244,7 +244,7 @@ def sdk() -> SDK:
     from anthropic import APIConnectionError
     from anthropic._streaming import ServerSentEvent
 
-    class FrameErrorEvent(ServerSentEvent):  # type: ignore[misc]
+    class FrameErrorEvent(ServerSentEvent):
         """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
 
         def __init__(self, body: ErrorBody) -> None:
@@ -351,7 +351,7 @@ def _event_type(event: Any) -> str | None:
     except (ValueError, RecursionError, TypeError):
         return None
     kind = data.get("type") if isinstance(data, dict) else None
-    return kind if isinstance(kind, str) else event.event  # type: ignore[no-any-return]
+    return kind if isinstance(kind, str) else event.event
 
 
 def _incomplete(first: Any, last: Any) -> IncompleteStreamError | None:

@@ -1,7 +1,7 @@
 """Side-by-side measurements, shared by ``python -m anthropic_eventstream bench`` and the pytest-benchmark
 suites in ``benches/``: one workload, one definition of each contender, so both report the same thing.
 
-The workload is DESIGN.md's: a Bedrock-shaped stream of 20,000 text deltas (~245 bytes a frame), cut into
+The workload is docs/DESIGN.md's: a Bedrock-shaped stream of 20,000 text deltas (~245 bytes a frame), cut into
 16 KiB network chunks. Every contender consumes the same bytes and returns how many events it produced,
 which is checked, so that a broken contender cannot look fast.
 """

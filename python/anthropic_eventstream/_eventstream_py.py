@@ -42,7 +42,7 @@ _PRELUDE = struct.Struct("!III")
 _LENGTHS = struct.Struct("!II")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
-_FIXED = {
+_FIXED: dict[int, struct.Struct] = {
     HeaderType.BYTE: struct.Struct("!b"),
     HeaderType.SHORT: struct.Struct("!h"),
     HeaderType.INTEGER: struct.Struct("!i"),

@@ -73,7 +73,7 @@ def check(patch: Patch) -> Any:
     """The attribute ``patch`` replaces, as the class resolves it, seen through this package's own earlier
     replacements (marked ``__anthropic_eventstream__``), so that a patch never wraps a patch;
     ``SDKChangedError`` if it is not what the shim was written against."""
-    original = getattr(patch.owner, patch.name, _MISSING)
+    original: Any = getattr(patch.owner, patch.name, _MISSING)
     while getattr(original, "__anthropic_eventstream__", False):
         original = original.__wrapped__
     if original is _MISSING:

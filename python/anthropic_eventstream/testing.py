@@ -34,6 +34,7 @@ __all__ = [
     "message_events",
     "mock_anthropic_client",
     "mock_bedrock_client",
+    "mock_vertex_client",
     "split",
 ]
 
@@ -220,3 +221,21 @@ def mock_anthropic_client(body: bytes | Sequence[bytes], *, is_async: bool = Fal
     transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
     client_cls, http_cls = (AsyncAnthropic, http.AsyncClient) if is_async else (Anthropic, http.Client)
     return client_cls(api_key="testing", max_retries=0, http_client=http_cls(transport=bedrock_transport(body, **transport)))
+
+
+def mock_vertex_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+    """An ``AnthropicVertex`` (or ``AsyncAnthropicVertex``) client answering with the SSE ``body`` (Vertex
+    streams are first-party SSE)."""
+    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
+
+    http = http_module()
+    transport.setdefault("content_type", "text/event-stream")
+    transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
+    client_cls, http_cls = (AsyncAnthropicVertex, http.AsyncClient) if is_async else (AnthropicVertex, http.Client)
+    return client_cls(
+        region="us-east5",
+        project_id="testing",
+        access_token="testing",
+        max_retries=0,
+        http_client=http_cls(transport=bedrock_transport(body, **transport)),
+    )

@@ -1,7 +1,7 @@
 //! Criterion benches of the core decoder, side by side with the `aws-smithy-eventstream` crate (the AWS
 //! Rust SDK's decoder) on the same bytes.
 //!
-//! - `bedrock_deltas`: the DESIGN.md workload (20,000 text-delta chunk frames, ~245 bytes each, fed in
+//! - `bedrock_deltas`: the docs/DESIGN.md workload (20,000 text-delta chunk frames, ~245 bytes each, fed in
 //!   16 KiB chunks): framing alone, then framing plus the Bedrock chunk layer (base64 + JSON).
 //! - `payload_64k`: 64 KiB-payload frames in one buffer, as throughput: ours against smithy's.
 //!

@@ -1,0 +1,266 @@
+"""Issue "Stream integrity": incomplete answers, Vertex, accelerate() on its own, botocore's own classes, and
+a loud, all-or-nothing opt-in when the SDK changed. Sync and async, both backends, real SDK classes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any, Callable
+
+import pytest
+
+anthropic = pytest.importorskip("anthropic")
+botocore = pytest.importorskip("botocore")
+
+import anthropic_eventstream as ae  # noqa: E402
+from anthropic_eventstream import _anthropic, testing  # noqa: E402
+
+SDK_MAJOR = int(anthropic.__version__.split(".")[0])
+REQUEST = dict(model="claude-test-model", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+EVENTS = testing.message_events("An answer that gets cut off between two frames.")
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def is_async(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def installed(backend: str) -> Any:
+    ae.install(backend=backend)
+    yield backend
+    ae.uninstall()
+
+
+def bedrock(events: list[Any], is_async: bool) -> Any:
+    return testing.mock_bedrock_client(testing.bedrock_stream(events), chunk_size=100, is_async=is_async)
+
+
+def first_party(events: list[Any], is_async: bool) -> Any:
+    return testing.mock_anthropic_client(testing.anthropic_sse(events), chunk_size=100, is_async=is_async)
+
+
+def vertex(events: list[Any], is_async: bool) -> Any:
+    return testing.mock_vertex_client(testing.anthropic_sse(events), chunk_size=100, is_async=is_async)
+
+
+CLIENTS: dict[str, Callable[[list[Any], bool], Any]] = {"bedrock": bedrock, "first-party": first_party, "vertex": vertex}
+
+
+def consume(client: Any, is_async: bool, *, helper: bool = False) -> tuple[list[str], BaseException | None]:
+    """Event types the client yields and the exception that ended the stream, through ``create(stream=True)``
+    or the ``messages.stream()`` helper."""
+    seen: list[str] = []
+    if not is_async:
+        try:
+            if helper:
+                with client.messages.stream(**REQUEST) as stream:
+                    seen.extend(event.type for event in stream)
+            else:
+                seen.extend(event.type for event in client.messages.create(**REQUEST, stream=True))
+        except Exception as exc:
+            return seen, exc
+        return seen, None
+
+    async def run() -> BaseException | None:
+        try:
+            if helper:
+                async with client.messages.stream(**REQUEST) as stream:
+                    async for event in stream:
+                        seen.append(event.type)
+            else:
+                async for event in await client.messages.create(**REQUEST, stream=True):
+                    seen.append(event.type)
+        except Exception as exc:
+            return exc
+        return None
+
+    return seen, asyncio.run(run())
+
+
+def assert_incomplete(exc: BaseException | None, request_url: str | None = None) -> None:
+    assert isinstance(exc, anthropic.APIConnectionError), repr(exc)
+    assert isinstance(exc.__cause__, ae.IncompleteStreamError)
+    assert exc.request is not None and exc.request.method == "POST"
+
+
+# -- incomplete answers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENTS))
+@pytest.mark.parametrize("helper", [False, True], ids=["create", "stream-helper"])
+def test_a_stream_cut_between_frames_raises(installed: str, is_async: bool, kind: str, helper: bool) -> None:
+    cut = EVENTS[:-3]  # ends cleanly after a delta: no content_block_stop, message_delta, message_stop
+    seen, exc = consume(CLIENTS[kind](cut, is_async), is_async, helper=helper)
+    assert_incomplete(exc)
+    assert "without 'message_stop'" in str(exc)
+    if not helper:
+        assert seen == [e["type"] for e in cut]
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENTS))
+def test_an_empty_body_raises(installed: str, is_async: bool, kind: str) -> None:
+    client = {"bedrock": testing.mock_bedrock_client, "first-party": testing.mock_anthropic_client, "vertex": testing.mock_vertex_client}[kind]
+    seen, exc = consume(client(b"", is_async=is_async), is_async)
+    assert seen == []
+    assert_incomplete(exc)
+    assert "without any event" in str(exc)
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENTS))
+def test_a_complete_stream_is_untouched(installed: str, is_async: bool, kind: str) -> None:
+    with_pings = [EVENTS[0], {"type": "ping"}, *EVENTS[1:], {"type": "ping"}]
+    seen, exc = consume(CLIENTS[kind](with_pings, is_async), is_async)
+    assert exc is None and seen == [e["type"] for e in EVENTS]
+
+
+def test_without_install_a_cut_stream_ends_quietly(is_async: bool) -> None:
+    seen, exc = consume(bedrock(EVENTS[:-3], is_async), is_async)
+    assert exc is None and len(seen) == len(EVENTS) - 3
+
+
+# -- Vertex --------------------------------------------------------------------------------------------------
+
+
+def test_vertex_mid_stream_errors_are_typed(installed: str, is_async: bool) -> None:
+    envelope = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    seen, exc = consume(vertex([*EVENTS[:2], envelope], is_async), is_async)
+    assert seen == ["message_start", "content_block_start"]
+    assert isinstance(exc, anthropic.APIStatusError) and exc.status_code == 529
+    if SDK_MAJOR >= 2:
+        assert isinstance(exc, anthropic.OverloadedError)
+        assert exc.type == "overloaded_error"  # the SDK's attribute keeps the body's error.type
+
+
+# -- accelerate() on its own ----------------------------------------------------------------------------------
+
+
+def test_accelerate_survives_install_and_uninstall(backend: str, is_async: bool) -> None:
+    client = ae.accelerate(bedrock(EVENTS[:-3], is_async), backend=backend)
+    ae.install(backend=backend)
+    ae.uninstall()
+    _, exc = consume(client, is_async)
+    assert_incomplete(exc)
+    truncated = testing.mock_bedrock_client(testing.bedrock_stream(EVENTS)[:-30], is_async=is_async)
+    _, exc = consume(ae.accelerate(truncated, backend=backend), is_async)
+    assert isinstance(exc, anthropic.APIConnectionError) and isinstance(exc.__cause__, ae.TruncatedStreamError)
+
+
+def test_a_stream_keeps_the_behaviour_it_was_created_with(backend: str) -> None:
+    client = testing.mock_bedrock_client(testing.bedrock_stream(EVENTS)[:-30])
+    ae.install(backend=backend)
+    try:
+        stream = client.messages.create(**REQUEST, stream=True)
+    finally:
+        ae.uninstall()
+    with pytest.raises(anthropic.APIConnectionError) as info:
+        list(stream)
+    assert isinstance(info.value.__cause__, ae.TruncatedStreamError)
+
+
+def test_accelerate_under_install_wraps_the_sdks_originals(backend: str) -> None:
+    ae.install(backend=backend)
+    try:
+        client = ae.accelerate(testing.mock_bedrock_client(b""), backend=backend)
+        method = type(client).__dict__["_make_status_error"]
+        assert not getattr(method.__wrapped__, "__anthropic_eventstream__", False)
+    finally:
+        ae.uninstall()
+
+
+# -- botocore: its own classes ---------------------------------------------------------------------------------
+
+
+def test_botocore_errors_stay_botocores_classes() -> None:
+    from botocore import eventstream
+
+    from test_botocore import SERVICES, iterate
+
+    spec = SERVICES["bedrock-invoke"][0]
+    ae.install_botocore()
+    try:
+        _, text_error = iterate(spec, [b'{"message": "Forbidden"}'])
+        _, cut_error = iterate(spec, [SERVICES["bedrock-invoke"][1][:-5]])
+    finally:
+        ae.uninstall_botocore()
+    assert isinstance(text_error, eventstream.ChecksumMismatch) and isinstance(text_error, ae.NotAnEventStream)
+    assert isinstance(cut_error, eventstream.ParserError) and isinstance(cut_error, ae.TruncatedStreamError)
+
+
+# -- a loud, all-or-nothing opt-in -------------------------------------------------------------------------------
+
+
+def sdk_state() -> dict[tuple[str, str], Any]:
+    from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
+    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
+    from botocore.eventstream import EventStream
+
+    classes = [AnthropicBedrock, AsyncAnthropicBedrock, anthropic.Anthropic, anthropic.AsyncAnthropic, AnthropicVertex, AsyncAnthropicVertex, EventStream]
+    names = ["_make_sse_decoder", "_make_status_error", "_process_response", "_create_raw_event_generator", "_parse_event"]
+    return {(c.__name__, n): c.__dict__.get(n, "<absent>") for c, n in itertools.product(classes, names)}
+
+
+def test_install_covers_vertex_and_restores_exactly(backend: str) -> None:
+    from anthropic.lib.vertex import AnthropicVertex
+
+    before = sdk_state()
+    ae.install(backend=backend)
+    assert "_make_sse_decoder" in AnthropicVertex.__dict__
+    ae.install(backend="python")  # again, replacing the first
+    ae.install_botocore()
+    ae.uninstall()
+    ae.uninstall_botocore()
+    assert sdk_state() == before
+
+
+def test_a_missing_internal_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anthropic._base_client import BaseClient
+
+    before = sdk_state()
+    monkeypatch.delattr(BaseClient, "_make_sse_decoder")
+    after_delete = sdk_state()
+    with pytest.raises(ae.SDKChangedError, match=r"anthropic\..*Anthropic\._make_sse_decoder is missing"):
+        ae.install()
+    assert sdk_state() == after_delete and not ae.is_installed()
+    monkeypatch.undo()
+    assert sdk_state() == before
+
+
+def test_a_changed_signature_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anthropic._base_client import BaseClient
+
+    def _make_status_error(self: Any, err_msg: str, body: object, response: Any, extra: int = 0) -> Any: ...
+
+    monkeypatch.setattr(BaseClient, "_make_status_error", _make_status_error)
+    state = sdk_state()
+    with pytest.raises(ae.SDKChangedError, match=r"_make_status_error takes \(self, err_msg, body, response, extra\), not"):
+        ae.install()
+    with pytest.raises(ae.SDKChangedError):
+        ae.accelerate(testing.mock_anthropic_client(b""))
+    assert sdk_state() == state and not ae.is_installed()
+
+
+def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anthropic.lib.bedrock import _stream_decoder
+
+    monkeypatch.setattr(_stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False)
+    monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
+    _anthropic.sdk.cache_clear()
+    try:
+        state = sdk_state()
+        with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
+            ae.install()
+        assert sdk_state() == state
+    finally:
+        monkeypatch.undo()
+        _anthropic.sdk.cache_clear()
+
+
+def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.eventstream import EventStream
+
+    monkeypatch.setattr(EventStream, "_parse_event", lambda self, event, extra: None)
+    state = sdk_state()
+    with pytest.raises(ae.SDKChangedError, match=r"EventStream\._parse_event takes \(self, event, extra\)"):
+        ae.install_botocore()
+    assert sdk_state() == state and not ae.is_botocore_installed()
