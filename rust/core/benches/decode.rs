@@ -18,24 +18,13 @@ use eventstream_core::{encode_message, Decoder, Header, HeaderValue, Limits};
 const PADDING: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
 
 fn chunk_frame(event_json: &str, padding: &str) -> Vec<u8> {
-    let payload = format!(
-        r#"{{"bytes":"{}","p":"{padding}"}}"#,
-        base64_simd::STANDARD.encode_to_string(event_json.as_bytes())
-    );
+    let payload =
+        format!(r#"{{"bytes":"{}","p":"{padding}"}}"#, base64_simd::STANDARD.encode_to_string(event_json.as_bytes()));
     encode_message(
         &[
-            Header {
-                name: ":event-type",
-                value: HeaderValue::String("chunk"),
-            },
-            Header {
-                name: ":content-type",
-                value: HeaderValue::String("application/json"),
-            },
-            Header {
-                name: ":message-type",
-                value: HeaderValue::String("event"),
-            },
+            Header { name: ":event-type", value: HeaderValue::String("chunk") },
+            Header { name: ":content-type", value: HeaderValue::String("application/json") },
+            Header { name: ":message-type", value: HeaderValue::String("event") },
         ],
         payload.as_bytes(),
     )
@@ -43,9 +32,7 @@ fn chunk_frame(event_json: &str, padding: &str) -> Vec<u8> {
 }
 
 fn bedrock_body(deltas: usize) -> Vec<u8> {
-    let words = [
-        "the ", "quick ", "brown ", "fox ", "jumps ", "over ", "a ", "lazy ", "dog ",
-    ];
+    let words = ["the ", "quick ", "brown ", "fox ", "jumps ", "over ", "a ", "lazy ", "dog "];
     (0..deltas)
         .flat_map(|i| {
             let event = format!(
@@ -58,21 +45,13 @@ fn bedrock_body(deltas: usize) -> Vec<u8> {
 }
 
 fn big_frames(count: usize, payload_len: usize) -> Vec<u8> {
-    let payload: Vec<u8> = (0..payload_len)
-        .map(|i| u8::try_from(i % 251).unwrap_or(0))
-        .collect();
+    let payload: Vec<u8> = (0..payload_len).map(|i| u8::try_from(i % 251).unwrap_or(0)).collect();
     (0..count)
         .flat_map(|_| {
             encode_message(
                 &[
-                    Header {
-                        name: ":message-type",
-                        value: HeaderValue::String("event"),
-                    },
-                    Header {
-                        name: ":event-type",
-                        value: HeaderValue::String("Records"),
-                    },
+                    Header { name: ":message-type", value: HeaderValue::String("event") },
+                    Header { name: ":event-type", value: HeaderValue::String("Records") },
                 ],
                 &payload,
             )
@@ -126,9 +105,7 @@ fn bedrock_deltas(c: &mut Criterion) {
             let mut n = 0usize;
             for chunk in body.chunks(16 * 1024) {
                 buf.extend_from_slice(chunk);
-                while let DecodedFrame::Complete(message) =
-                    decoder.decode_frame(&mut buf).expect("valid")
-                {
+                while let DecodedFrame::Complete(message) = decoder.decode_frame(&mut buf).expect("valid") {
                     n += message.payload().len();
                 }
             }
@@ -160,9 +137,7 @@ fn payload_64k(c: &mut Criterion) {
             let mut decoder = MessageFrameDecoder::new();
             let mut buf = bytes::Bytes::copy_from_slice(&body);
             let mut n = 0usize;
-            while let DecodedFrame::Complete(message) =
-                decoder.decode_frame(&mut buf).expect("valid")
-            {
+            while let DecodedFrame::Complete(message) = decoder.decode_frame(&mut buf).expect("valid") {
                 n += message.payload().len();
             }
             black_box(n)

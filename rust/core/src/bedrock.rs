@@ -100,25 +100,19 @@ pub fn classify(frame: &Frame<'_>, arena: &mut Vec<u8>) -> Event {
 pub fn decode_chunk(payload: &[u8], arena: &mut Vec<u8>) -> Option<Chunk> {
     let start = arena.len();
     let text = bedrock_shaped_bytes(payload)?;
-    let chunk = base64_simd::STANDARD
-        .decode_append(text, arena)
-        .ok()
-        .and_then(|()| {
-            let json = &arena[start..];
-            utf8::to_str(json).ok()?;
-            let event_type = match json::object_member(json, "type")? {
-                Member::Str(Cow::Borrowed(name)) => {
-                    let at = name.as_ptr() as usize - json.as_ptr() as usize + start;
-                    EventType::Span(at..at + name.len())
-                }
-                Member::Str(Cow::Owned(name)) => EventType::Owned(name),
-                Member::Other | Member::Absent => return None,
-            };
-            Some(Chunk {
-                json: start..arena.len(),
-                event_type,
-            })
-        });
+    let chunk = base64_simd::STANDARD.decode_append(text, arena).ok().and_then(|()| {
+        let json = &arena[start..];
+        utf8::to_str(json).ok()?;
+        let event_type = match json::object_member(json, "type")? {
+            Member::Str(Cow::Borrowed(name)) => {
+                let at = name.as_ptr() as usize - json.as_ptr() as usize + start;
+                EventType::Span(at..at + name.len())
+            }
+            Member::Str(Cow::Owned(name)) => EventType::Owned(name),
+            Member::Other | Member::Absent => return None,
+        };
+        Some(Chunk { json: start..arena.len(), event_type })
+    });
     if chunk.is_none() {
         arena.truncate(start);
     }
@@ -136,10 +130,7 @@ fn bedrock_shaped_bytes(payload: &[u8]) -> Option<&[u8]> {
         return Some(text);
     }
     let padding = tail.strip_prefix(br#","p":""#)?.strip_suffix(br#""}"#)?;
-    padding
-        .iter()
-        .all(u8::is_ascii_alphanumeric)
-        .then_some(text)
+    padding.iter().all(u8::is_ascii_alphanumeric).then_some(text)
 }
 
 #[cfg(test)]
@@ -160,8 +151,7 @@ mod tests {
 
     #[test]
     fn decodes_a_chunk_into_the_arena() {
-        let event =
-            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#;
+        let event = r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#;
         let payload = format!(r#"{{"bytes":"{}","p":"abcdefghij"}}"#, b64(event));
         let mut arena = b"x".to_vec();
         let chunk = decode_chunk(payload.as_bytes(), &mut arena).unwrap();
@@ -169,21 +159,14 @@ mod tests {
         assert_eq!(chunk.json(&arena), event);
         assert_eq!(chunk.event_type(&arena), "content_block_delta");
         assert!(decode_chunk(b"{\"bytes\":\"!!\"}", &mut arena).is_none());
-        assert_eq!(
-            arena.len(),
-            1 + event.len(),
-            "a declined chunk leaves the arena as it was"
-        );
+        assert_eq!(arena.len(), 1 + event.len(), "a declined chunk leaves the arena as it was");
     }
 
     #[test]
     fn names_typed_objects_like_json_loads() {
         assert_eq!(decided(r#"{"type":"a","type":"b"}"#).as_deref(), Some("b"));
         assert_eq!(decided(r#"{"type":"\u0061b"}"#).as_deref(), Some("ab"));
-        assert_eq!(
-            decided(r#" {"type" : "error", "error": {"type": "overloaded_error"}} "#).as_deref(),
-            Some("error")
-        );
+        assert_eq!(decided(r#" {"type" : "error", "error": {"type": "overloaded_error"}} "#).as_deref(), Some("error"));
     }
 
     #[test]
@@ -224,14 +207,8 @@ mod tests {
 
     #[test]
     fn takes_the_fast_path_only_for_the_exact_bedrock_shape() {
-        assert_eq!(
-            bedrock_shaped_bytes(br#"{"bytes":"eyJ9","p":"abc123"}"#),
-            Some(&b"eyJ9"[..])
-        );
-        assert_eq!(
-            bedrock_shaped_bytes(br#"{"bytes":"eyJ9"}"#),
-            Some(&b"eyJ9"[..])
-        );
+        assert_eq!(bedrock_shaped_bytes(br#"{"bytes":"eyJ9","p":"abc123"}"#), Some(&b"eyJ9"[..]));
+        assert_eq!(bedrock_shaped_bytes(br#"{"bytes":"eyJ9"}"#), Some(&b"eyJ9"[..]));
         for other in [
             &br#"{"bytes":"eyJ9","p":"a-b"}"#[..],
             br#"{"bytes":"eyJ9","p":"a"} "#,

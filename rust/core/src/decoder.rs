@@ -49,10 +49,7 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn new(limits: Limits) -> Self {
-        Self {
-            limits,
-            ..Self::default()
-        }
+        Self { limits, ..Self::default() }
     }
 
     /// Bytes held back for a frame that has not ended yet.
@@ -98,16 +95,9 @@ impl Decoder {
                 self.start_carry(rest, offset, Some(prelude));
                 break;
             }
-            let frame =
-                Frame::parse(&rest[..length], prelude).map_err(|kind| self.fail(kind, offset))?;
-            sink(
-                &frame,
-                Location {
-                    offset,
-                    bytes: FrameBytes::Input(pos..pos + length),
-                },
-            )
-            .map_err(|e| self.fail_with(e))?;
+            let frame = Frame::parse(&rest[..length], prelude).map_err(|kind| self.fail(kind, offset))?;
+            sink(&frame, Location { offset, bytes: FrameBytes::Input(pos..pos + length) })
+                .map_err(|e| self.fail_with(e))?;
             pos += length;
         }
         Ok(())
@@ -122,14 +112,9 @@ impl Decoder {
             return Ok(());
         }
         let kind = if self.carry_offset == 0 && looks_like_text(&self.carry) {
-            ErrorKind::NotAnEventStream {
-                head: self.carry[..self.carry.len().min(HEAD_SHOWN + 1)].to_vec(),
-            }
+            ErrorKind::NotAnEventStream { head: self.carry[..self.carry.len().min(HEAD_SHOWN + 1)].to_vec() }
         } else {
-            ErrorKind::Truncated {
-                received: self.carry.len(),
-                expected: self.carry_prelude.map(|p| p.total_length),
-            }
+            ErrorKind::Truncated { received: self.carry.len(), expected: self.carry_prelude.map(|p| p.total_length) }
         };
         Err(self.fail(kind, self.carry_offset))
     }
@@ -154,11 +139,7 @@ impl Decoder {
             let prelude = match Prelude::parse(&prelude_bytes, &self.limits) {
                 Ok(prelude) => prelude,
                 Err(kind) => {
-                    let head = [
-                        self.carry.as_slice(),
-                        &input[used..input.len().min(used + HEAD_SHOWN + 1)],
-                    ]
-                    .concat();
+                    let head = [self.carry.as_slice(), &input[used..input.len().min(used + HEAD_SHOWN + 1)]].concat();
                     return Err(self.prelude_error(kind, || head, offset));
                 }
             };
@@ -175,14 +156,7 @@ impl Decoder {
         let stitched = std::mem::take(&mut self.carry);
         self.carry_prelude = None;
         let result = match Frame::parse(&stitched, prelude) {
-            Ok(frame) => sink(
-                &frame,
-                Location {
-                    offset,
-                    bytes: FrameBytes::Stitched,
-                },
-            )
-            .map_err(|e| self.fail_with(e)),
+            Ok(frame) => sink(&frame, Location { offset, bytes: FrameBytes::Stitched }).map_err(|e| self.fail_with(e)),
             Err(kind) => Err(self.fail(kind, offset)),
         };
         if stitched.capacity() <= RETAINED_CARRY_CAPACITY {
@@ -203,12 +177,7 @@ impl Decoder {
         Prelude::parse(bytes, &self.limits).map_err(|kind| self.prelude_error(kind, head, offset))
     }
 
-    fn prelude_error(
-        &mut self,
-        kind: ErrorKind,
-        head: impl FnOnce() -> Vec<u8>,
-        offset: u64,
-    ) -> Error {
+    fn prelude_error(&mut self, kind: ErrorKind, head: impl FnOnce() -> Vec<u8>, offset: u64) -> Error {
         let kind = match kind {
             ErrorKind::PreludeChecksum { .. } if offset == 0 => {
                 let mut head = head();
@@ -255,10 +224,7 @@ mod tests {
             .flat_map(|i| {
                 let payload = format!("payload number {i}").repeat(i % 5);
                 encode_message(
-                    &[Header {
-                        name: "n",
-                        value: HeaderValue::Integer(i32::try_from(i).unwrap()),
-                    }],
+                    &[Header { name: "n", value: HeaderValue::Integer(i32::try_from(i).unwrap()) }],
                     payload.as_bytes(),
                 )
                 .unwrap()
@@ -291,35 +257,21 @@ mod tests {
         assert!(ok.is_ok());
         assert_eq!(expected.len(), 12);
         for chunk in 1..=bytes.len() {
-            assert_eq!(
-                decode_in(&bytes, chunk),
-                (expected.clone(), Ok(())),
-                "chunk size {chunk}"
-            );
+            assert_eq!(decode_in(&bytes, chunk), (expected.clone(), Ok(())), "chunk size {chunk}");
         }
     }
 
     #[test]
     fn every_truncation_is_reported_at_close() {
         let bytes = stream(3);
-        let boundaries: Vec<u64> = decode_in(&bytes, bytes.len())
-            .0
-            .iter()
-            .map(|f| f.0)
-            .collect();
+        let boundaries: Vec<u64> = decode_in(&bytes, bytes.len()).0.iter().map(|f| f.0).collect();
         for cut in 0..bytes.len() {
             let (frames, closed) = decode_in(&bytes[..cut], 7);
             let at_boundary = boundaries.contains(&(cut as u64));
             assert_eq!(closed.is_ok(), at_boundary, "cut at {cut}");
             if let Err(e) = closed {
                 assert_eq!(e.class(), ErrorClass::TruncatedStream);
-                assert_eq!(
-                    frames.len(),
-                    boundaries
-                        .iter()
-                        .filter(|&&b| b > 0 && b < cut as u64)
-                        .count()
-                );
+                assert_eq!(frames.len(), boundaries.iter().filter(|&&b| b > 0 && b < cut as u64).count());
             }
         }
     }
@@ -356,8 +308,7 @@ mod tests {
     #[test]
     fn errors_are_sticky_and_keep_earlier_frames() {
         let mut bytes = stream(2);
-        let first_len =
-            usize::try_from(u32::from_be_bytes(bytes[..4].try_into().unwrap())).unwrap();
+        let first_len = usize::try_from(u32::from_be_bytes(bytes[..4].try_into().unwrap())).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         let mut decoder = Decoder::default();

@@ -33,27 +33,17 @@ pub enum ErrorKind {
     /// The payload length the prelude implies is over the configured maximum.
     PayloadTooLong { length: u64, max: u64 },
     /// The prelude's lengths do not add up: the frame is shorter than its own prelude, headers and CRC.
-    InconsistentLengths {
-        total_length: u32,
-        headers_length: u32,
-    },
+    InconsistentLengths { total_length: u32, headers_length: u32 },
     /// A header's type byte is not one of the ten wire types.
     UnknownHeaderType { name: String, type_byte: u8 },
     /// A header (name or value) runs past the end of the headers section.
-    HeaderOverrun {
-        at: usize,
-        needed: usize,
-        available: usize,
-    },
+    HeaderOverrun { at: usize, needed: usize, available: usize },
     /// A header name or string value is not valid UTF-8.
     HeaderNotUtf8 { at: usize },
     /// The same header name appears twice in one frame.
     DuplicateHeader { name: String },
     /// The stream ended inside a frame.
-    Truncated {
-        received: usize,
-        expected: Option<u32>,
-    },
+    Truncated { received: usize, expected: Option<u32> },
     /// A Bedrock `chunk` payload is not `{"bytes": "<base64 of UTF-8>"}`.
     InvalidChunk { reason: &'static str, head: Vec<u8> },
 }
@@ -62,19 +52,15 @@ impl ErrorKind {
     /// The exception family this kind is raised as.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Self::PreludeChecksum { .. } | Self::MessageChecksum { .. } => {
-                ErrorClass::ChecksumMismatch
-            }
+            Self::PreludeChecksum { .. } | Self::MessageChecksum { .. } => ErrorClass::ChecksumMismatch,
             Self::NotAnEventStream { .. } => ErrorClass::NotAnEventStream,
             // Lengths that cannot add up are a headers-length error in the reference implementations
             // (aws-c-event-stream, smithy-rs, aws-sdk-go); botocore misreads such frames.
-            Self::HeadersTooLong { .. } | Self::InconsistentLengths { .. } => {
-                ErrorClass::InvalidHeadersLength
-            }
+            Self::HeadersTooLong { .. } | Self::InconsistentLengths { .. } => ErrorClass::InvalidHeadersLength,
             Self::PayloadTooLong { .. } => ErrorClass::InvalidPayloadLength,
-            Self::UnknownHeaderType { .. }
-            | Self::HeaderOverrun { .. }
-            | Self::HeaderNotUtf8 { .. } => ErrorClass::InvalidHeaderValue,
+            Self::UnknownHeaderType { .. } | Self::HeaderOverrun { .. } | Self::HeaderNotUtf8 { .. } => {
+                ErrorClass::InvalidHeaderValue
+            }
             Self::DuplicateHeader { .. } => ErrorClass::DuplicateHeader,
             Self::Truncated { .. } => ErrorClass::TruncatedStream,
             Self::InvalidChunk { .. } => ErrorClass::InvalidChunk,

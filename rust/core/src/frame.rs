@@ -37,10 +37,8 @@ impl<'a> Frame<'a> {
     pub fn parse(raw: &'a [u8], prelude: Prelude) -> Result<Self, ErrorKind> {
         debug_assert_eq!(raw.len(), prelude.frame_length());
         let payload_end = prelude.payload_end();
-        let crc_bytes: [u8; MESSAGE_CRC_LENGTH] = raw
-            .get(payload_end..)
-            .and_then(|tail| tail.try_into().ok())
-            .ok_or(ErrorKind::InconsistentLengths {
+        let crc_bytes: [u8; MESSAGE_CRC_LENGTH] =
+            raw.get(payload_end..).and_then(|tail| tail.try_into().ok()).ok_or(ErrorKind::InconsistentLengths {
                 total_length: prelude.total_length,
                 headers_length: prelude.headers_length,
             })?;
@@ -54,14 +52,7 @@ impl<'a> Frame<'a> {
         }
         let headers = &raw[PRELUDE_LENGTH..prelude.headers_end()];
         let known = header::validate(headers)?;
-        Ok(Self {
-            prelude,
-            raw,
-            headers,
-            payload: &raw[prelude.headers_end()..payload_end],
-            crc: expected,
-            known,
-        })
+        Ok(Self { prelude, raw, headers, payload: &raw[prelude.headers_end()..payload_end], crc: expected, known })
     }
 
     pub fn message_type(&self) -> MessageType {
@@ -90,10 +81,8 @@ pub fn encode_message(headers: &[Header<'_>], payload: &[u8]) -> Result<Vec<u8>,
     out.extend_from_slice(payload);
     let total = out.len() + MESSAGE_CRC_LENGTH;
     debug_assert!(total >= MIN_FRAME_LENGTH);
-    let total_length =
-        u32::try_from(total).map_err(|_| EncodeError::FrameTooLong { length: total })?;
-    let headers_length =
-        u32::try_from(headers_length).map_err(|_| EncodeError::FrameTooLong { length: total })?;
+    let total_length = u32::try_from(total).map_err(|_| EncodeError::FrameTooLong { length: total })?;
+    let headers_length = u32::try_from(headers_length).map_err(|_| EncodeError::FrameTooLong { length: total })?;
     out[..4].copy_from_slice(&total_length.to_be_bytes());
     out[4..8].copy_from_slice(&headers_length.to_be_bytes());
     let prelude_crc = crc32fast::hash(&out[..8]);
@@ -118,14 +107,8 @@ mod tests {
     fn encodes_and_parses_an_event() {
         let raw = encode_message(
             &[
-                Header {
-                    name: ":message-type",
-                    value: HeaderValue::String("event"),
-                },
-                Header {
-                    name: ":event-type",
-                    value: HeaderValue::String("chunk"),
-                },
+                Header { name: ":message-type", value: HeaderValue::String("event") },
+                Header { name: ":event-type", value: HeaderValue::String("chunk") },
             ],
             b"{}",
         )
@@ -148,14 +131,7 @@ mod tests {
 
     #[test]
     fn every_single_bit_flip_is_caught() {
-        let raw = encode_message(
-            &[Header {
-                name: "k",
-                value: HeaderValue::String("v"),
-            }],
-            b"payload",
-        )
-        .unwrap();
+        let raw = encode_message(&[Header { name: "k", value: HeaderValue::String("v") }], b"payload").unwrap();
         for bit in 0..raw.len() * 8 {
             let mut bad = raw.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
@@ -164,10 +140,7 @@ mod tests {
                 if p.frame_length() == bad.len() {
                     Frame::parse(&bad, p).map(|_| ())
                 } else {
-                    Err(ErrorKind::InconsistentLengths {
-                        total_length: p.total_length,
-                        headers_length: 0,
-                    })
+                    Err(ErrorKind::InconsistentLengths { total_length: p.total_length, headers_length: 0 })
                 }
             });
             assert!(result.is_err(), "bit {bit} went unnoticed");
@@ -177,14 +150,7 @@ mod tests {
     #[test]
     fn valid_crcs_around_lying_headers_are_still_rejected() {
         // A header claiming a 9-byte string in a 5-byte section, with both CRCs recomputed to match.
-        let mut raw = encode_message(
-            &[Header {
-                name: "a",
-                value: HeaderValue::String("x"),
-            }],
-            b"",
-        )
-        .unwrap();
+        let mut raw = encode_message(&[Header { name: "a", value: HeaderValue::String("x") }], b"").unwrap();
         raw[12 + 4] = 9; // the string's length, low byte
         let n = raw.len();
         let crc = crc32fast::hash(&raw[..n - 4]);

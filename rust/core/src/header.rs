@@ -117,11 +117,7 @@ impl<'a> HeaderIter<'a> {
     fn take(&mut self, n: usize, header_start: usize) -> Result<&'a [u8], ErrorKind> {
         let available = self.section.len() - self.pos;
         if n > available {
-            return Err(ErrorKind::HeaderOverrun {
-                at: header_start,
-                needed: n,
-                available,
-            });
+            return Err(ErrorKind::HeaderOverrun { at: header_start, needed: n, available });
         }
         let out = &self.section[self.pos..self.pos + n];
         self.pos += n;
@@ -146,19 +142,14 @@ impl<'a> HeaderIter<'a> {
         let name = self.take_str(usize::from(name_length), start)?;
         let [type_byte] = self.take_array::<1>(start)?;
         let Some(header_type) = HeaderType::from_byte(type_byte) else {
-            return Err(ErrorKind::UnknownHeaderType {
-                name: name.to_owned(),
-                type_byte,
-            });
+            return Err(ErrorKind::UnknownHeaderType { name: name.to_owned(), type_byte });
         };
         let value = match header_type {
             HeaderType::BoolTrue => HeaderValue::BoolTrue,
             HeaderType::BoolFalse => HeaderValue::BoolFalse,
             HeaderType::Byte => HeaderValue::Byte(i8::from_be_bytes(self.take_array(start)?)),
             HeaderType::Short => HeaderValue::Short(i16::from_be_bytes(self.take_array(start)?)),
-            HeaderType::Integer => {
-                HeaderValue::Integer(i32::from_be_bytes(self.take_array(start)?))
-            }
+            HeaderType::Integer => HeaderValue::Integer(i32::from_be_bytes(self.take_array(start)?)),
             HeaderType::Long => HeaderValue::Long(i64::from_be_bytes(self.take_array(start)?)),
             HeaderType::ByteArray => {
                 let length = u16::from_be_bytes(self.take_array(start)?);
@@ -168,9 +159,7 @@ impl<'a> HeaderIter<'a> {
                 let length = u16::from_be_bytes(self.take_array(start)?);
                 HeaderValue::String(self.take_str(usize::from(length), start)?)
             }
-            HeaderType::Timestamp => {
-                HeaderValue::Timestamp(i64::from_be_bytes(self.take_array(start)?))
-            }
+            HeaderType::Timestamp => HeaderValue::Timestamp(i64::from_be_bytes(self.take_array(start)?)),
             HeaderType::Uuid => {
                 let bytes = self.take(16, start)?;
                 HeaderValue::Uuid(bytes.try_into().map_err(|_| ErrorKind::HeaderOverrun {
@@ -243,12 +232,7 @@ fn validate_fast(section: &[u8]) -> Option<KnownHeaders<'_>> {
         pos += 2 + name_length;
         let value_length = match header_type.fixed_length() {
             Some(length) => length,
-            None => {
-                2 + usize::from(u16::from_be_bytes([
-                    *section.get(pos)?,
-                    *section.get(pos + 1)?,
-                ]))
-            }
+            None => 2 + usize::from(u16::from_be_bytes([*section.get(pos)?, *section.get(pos + 1)?])),
         };
         let value = section.get(pos..pos + value_length)?;
         pos += value_length;
@@ -257,11 +241,7 @@ fn validate_fast(section: &[u8]) -> Option<KnownHeaders<'_>> {
         }
         names[count] = name;
         count += 1;
-        let text = if header_type == HeaderType::String {
-            Some(utf8::to_str(&value[2..]).ok()?)
-        } else {
-            None
-        };
+        let text = if header_type == HeaderType::String { Some(utf8::to_str(&value[2..]).ok()?) } else { None };
         known.capture(name, text);
     }
     Some(known)
@@ -284,9 +264,7 @@ fn validate_precisely(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
             dup
         };
         if duplicate {
-            return Err(ErrorKind::DuplicateHeader {
-                name: name.to_owned(),
-            });
+            return Err(ErrorKind::DuplicateHeader { name: name.to_owned() });
         }
         known.capture(name.as_bytes(), value.as_str());
     }
@@ -305,23 +283,13 @@ impl std::fmt::Display for EncodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::NameTooLong { name } => {
-                write!(
-                    f,
-                    "header name '{name}' is {} bytes; the maximum is 255",
-                    name.len()
-                )
+                write!(f, "header name '{name}' is {} bytes; the maximum is 255", name.len())
             }
             Self::ValueTooLong { name, length } => {
-                write!(
-                    f,
-                    "header '{name}' has a {length}-byte value; the maximum is 65535"
-                )
+                write!(f, "header '{name}' has a {length}-byte value; the maximum is 65535")
             }
             Self::FrameTooLong { length } => {
-                write!(
-                    f,
-                    "a frame of {length} bytes does not fit the 32-bit total length"
-                )
+                write!(f, "a frame of {length} bytes does not fit the 32-bit total length")
             }
         }
     }
@@ -332,9 +300,8 @@ impl std::error::Error for EncodeError {}
 impl Header<'_> {
     /// Appends the header's wire form.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let name_length = u8::try_from(self.name.len()).map_err(|_| EncodeError::NameTooLong {
-            name: self.name.to_owned(),
-        })?;
+        let name_length =
+            u8::try_from(self.name.len()).map_err(|_| EncodeError::NameTooLong { name: self.name.to_owned() })?;
         out.push(name_length);
         out.extend_from_slice(self.name.as_bytes());
         out.push(self.value.header_type() as u8);
@@ -343,9 +310,7 @@ impl Header<'_> {
             HeaderValue::Byte(v) => out.extend_from_slice(&v.to_be_bytes()),
             HeaderValue::Short(v) => out.extend_from_slice(&v.to_be_bytes()),
             HeaderValue::Integer(v) => out.extend_from_slice(&v.to_be_bytes()),
-            HeaderValue::Long(v) | HeaderValue::Timestamp(v) => {
-                out.extend_from_slice(&v.to_be_bytes())
-            }
+            HeaderValue::Long(v) | HeaderValue::Timestamp(v) => out.extend_from_slice(&v.to_be_bytes()),
             HeaderValue::ByteArray(bytes) => self.encode_sized(bytes, out)?,
             HeaderValue::String(s) => self.encode_sized(s.as_bytes(), out)?,
             HeaderValue::Uuid(bytes) => out.extend_from_slice(bytes),
@@ -354,10 +319,8 @@ impl Header<'_> {
     }
 
     fn encode_sized(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let length = u16::try_from(bytes.len()).map_err(|_| EncodeError::ValueTooLong {
-            name: self.name.to_owned(),
-            length: bytes.len(),
-        })?;
+        let length = u16::try_from(bytes.len())
+            .map_err(|_| EncodeError::ValueTooLong { name: self.name.to_owned(), length: bytes.len() })?;
         out.extend_from_slice(&length.to_be_bytes());
         out.extend_from_slice(bytes);
         Ok(())
@@ -380,58 +343,19 @@ mod tests {
     fn round_trips_every_type_at_its_edges() {
         let uuid = [7u8; 16];
         let headers = [
-            Header {
-                name: "t",
-                value: HeaderValue::BoolTrue,
-            },
-            Header {
-                name: "f",
-                value: HeaderValue::BoolFalse,
-            },
-            Header {
-                name: "b-",
-                value: HeaderValue::Byte(i8::MIN),
-            },
-            Header {
-                name: "b+",
-                value: HeaderValue::Byte(i8::MAX),
-            },
-            Header {
-                name: "s",
-                value: HeaderValue::Short(i16::MIN),
-            },
-            Header {
-                name: "i",
-                value: HeaderValue::Integer(i32::MAX),
-            },
-            Header {
-                name: "l",
-                value: HeaderValue::Long(i64::MIN),
-            },
-            Header {
-                name: "a",
-                value: HeaderValue::ByteArray(&[0, 255]),
-            },
-            Header {
-                name: "empty",
-                value: HeaderValue::ByteArray(&[]),
-            },
-            Header {
-                name: "str",
-                value: HeaderValue::String("héllo"),
-            },
-            Header {
-                name: "ts",
-                value: HeaderValue::Timestamp(1_700_000_000_000),
-            },
-            Header {
-                name: "u",
-                value: HeaderValue::Uuid(&uuid),
-            },
-            Header {
-                name: "",
-                value: HeaderValue::String(""),
-            },
+            Header { name: "t", value: HeaderValue::BoolTrue },
+            Header { name: "f", value: HeaderValue::BoolFalse },
+            Header { name: "b-", value: HeaderValue::Byte(i8::MIN) },
+            Header { name: "b+", value: HeaderValue::Byte(i8::MAX) },
+            Header { name: "s", value: HeaderValue::Short(i16::MIN) },
+            Header { name: "i", value: HeaderValue::Integer(i32::MAX) },
+            Header { name: "l", value: HeaderValue::Long(i64::MIN) },
+            Header { name: "a", value: HeaderValue::ByteArray(&[0, 255]) },
+            Header { name: "empty", value: HeaderValue::ByteArray(&[]) },
+            Header { name: "str", value: HeaderValue::String("héllo") },
+            Header { name: "ts", value: HeaderValue::Timestamp(1_700_000_000_000) },
+            Header { name: "u", value: HeaderValue::Uuid(&uuid) },
+            Header { name: "", value: HeaderValue::String("") },
         ];
         let bytes = encoded(&headers);
         let back: Vec<_> = HeaderIter::new(&bytes).collect::<Result<_, _>>().unwrap();
@@ -440,22 +364,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_type_overrun_bad_utf8_and_duplicates() {
-        assert!(matches!(
-            validate(b"\x01a\x0a").unwrap_err(),
-            ErrorKind::UnknownHeaderType { type_byte: 10, .. }
-        ));
-        assert!(matches!(
-            validate(b"\x05ab").unwrap_err(),
-            ErrorKind::HeaderOverrun { .. }
-        ));
-        assert!(matches!(
-            validate(b"\x01a\x07\x00\x09abc").unwrap_err(),
-            ErrorKind::HeaderOverrun { .. }
-        ));
-        assert!(matches!(
-            validate(b"\x01\xff\x00").unwrap_err(),
-            ErrorKind::HeaderNotUtf8 { .. }
-        ));
+        assert!(matches!(validate(b"\x01a\x0a").unwrap_err(), ErrorKind::UnknownHeaderType { type_byte: 10, .. }));
+        assert!(matches!(validate(b"\x05ab").unwrap_err(), ErrorKind::HeaderOverrun { .. }));
+        assert!(matches!(validate(b"\x01a\x07\x00\x09abc").unwrap_err(), ErrorKind::HeaderOverrun { .. }));
+        assert!(matches!(validate(b"\x01\xff\x00").unwrap_err(), ErrorKind::HeaderNotUtf8 { .. }));
         assert!(matches!(
             validate(b"\x01a\x00\x01a\x01").unwrap_err(),
             ErrorKind::DuplicateHeader { name } if name == "a"
@@ -487,35 +399,18 @@ mod tests {
     #[test]
     fn finds_duplicates_among_many_headers() {
         let names: Vec<String> = (0..1000).map(|i| format!("h{i}")).collect();
-        let mut headers: Vec<Header<'_>> = names
-            .iter()
-            .map(|n| Header {
-                name: n,
-                value: HeaderValue::BoolTrue,
-            })
-            .collect();
+        let mut headers: Vec<Header<'_>> =
+            names.iter().map(|n| Header { name: n, value: HeaderValue::BoolTrue }).collect();
         assert!(validate(&encoded(&headers)).is_ok());
-        headers.push(Header {
-            name: "h500",
-            value: HeaderValue::BoolFalse,
-        });
-        assert!(matches!(
-            validate(&encoded(&headers)).unwrap_err(),
-            ErrorKind::DuplicateHeader { .. }
-        ));
+        headers.push(Header { name: "h500", value: HeaderValue::BoolFalse });
+        assert!(matches!(validate(&encoded(&headers)).unwrap_err(), ErrorKind::DuplicateHeader { .. }));
     }
 
     #[test]
     fn captures_routing_headers_only_when_strings() {
         let bytes = encoded(&[
-            Header {
-                name: ":message-type",
-                value: HeaderValue::String("exception"),
-            },
-            Header {
-                name: ":event-type",
-                value: HeaderValue::Integer(1),
-            },
+            Header { name: ":message-type", value: HeaderValue::String("exception") },
+            Header { name: ":event-type", value: HeaderValue::Integer(1) },
         ]);
         let known = validate(&bytes).unwrap();
         assert_eq!(known.message_type, Some("exception"));
@@ -526,18 +421,8 @@ mod tests {
     fn refuses_to_encode_what_does_not_fit() {
         let long = "x".repeat(256);
         let mut out = Vec::new();
-        assert!(Header {
-            name: &long,
-            value: HeaderValue::BoolTrue
-        }
-        .encode(&mut out)
-        .is_err());
+        assert!(Header { name: &long, value: HeaderValue::BoolTrue }.encode(&mut out).is_err());
         let big = vec![0u8; 70_000];
-        assert!(Header {
-            name: "a",
-            value: HeaderValue::ByteArray(&big)
-        }
-        .encode(&mut out)
-        .is_err());
+        assert!(Header { name: "a", value: HeaderValue::ByteArray(&big) }.encode(&mut out).is_err());
     }
 }

@@ -34,11 +34,7 @@ pub enum Member<'a> {
 /// by whitespace; `None` if it is not such an object, or if the answer cannot be decided here (see the module
 /// documentation).
 pub fn object_member<'a>(json: &'a [u8], key: &str) -> Option<Member<'a>> {
-    let mut s = Scanner {
-        b: json,
-        i: 0,
-        depth: 0,
-    };
+    let mut s = Scanner { b: json, i: 0, depth: 0 };
     s.ws();
     if s.peek()? != b'{' {
         return None;
@@ -194,13 +190,7 @@ impl Scanner<'_> {
             self.skip_plain();
             let c = self.next()?;
             match c {
-                b'"' => {
-                    return Some(Str {
-                        start,
-                        end: self.i - 1,
-                        escaped,
-                    })
-                }
+                b'"' => return Some(Str { start, end: self.i - 1, escaped }),
                 b'\\' => {
                     escaped = true;
                     match self.next()? {
@@ -320,11 +310,7 @@ mod tests {
     use super::*;
 
     fn is_valid(json: &str) -> bool {
-        let mut s = Scanner {
-            b: json.as_bytes(),
-            i: 0,
-            depth: 0,
-        };
+        let mut s = Scanner { b: json.as_bytes(), i: 0, depth: 0 };
         s.ws();
         s.value().is_some() && {
             s.ws();
@@ -339,15 +325,9 @@ mod tests {
     #[test]
     fn finds_the_last_top_level_member() {
         assert_eq!(member(r#"{"type":"a"}"#), Some(Member::Str("a".into())));
-        assert_eq!(
-            member(r#"{"type":"a","x":{"type":"inner"},"type":"b"}"#),
-            Some(Member::Str("b".into()))
-        );
+        assert_eq!(member(r#"{"type":"a","x":{"type":"inner"},"type":"b"}"#), Some(Member::Str("b".into())));
         assert_eq!(member(r#"{"type":"a","type":1}"#), Some(Member::Other));
-        assert_eq!(
-            member(r#"{"typ\u0065":"\u0061b"}"#),
-            Some(Member::Str("ab".into()))
-        );
+        assert_eq!(member(r#"{"typ\u0065":"\u0061b"}"#), Some(Member::Str("ab".into())));
         assert_eq!(member(r#" { "completion" : "x" } "#), Some(Member::Absent));
         assert_eq!(member("{}"), Some(Member::Absent));
     }
@@ -418,26 +398,14 @@ mod tests {
 
     #[test]
     fn declines_what_only_the_interpreter_can_decide() {
-        let nested = |depth: usize| {
-            format!(
-                "{{\"type\":\"a\",\"x\":{}{}}}",
-                "[".repeat(depth),
-                "]".repeat(depth)
-            )
-        };
+        let nested = |depth: usize| format!("{{\"type\":\"a\",\"x\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
         assert!(member(&nested(usize::try_from(MAX_DEPTH).unwrap() - 1)).is_some());
         assert!(member(&nested(usize::try_from(MAX_DEPTH).unwrap())).is_none());
         let integer = |digits: usize| format!("{{\"type\":\"a\",\"n\":{}}}", "7".repeat(digits));
         assert!(member(&integer(MAX_INTEGER_DIGITS)).is_some());
         assert!(member(&integer(MAX_INTEGER_DIGITS + 1)).is_none());
         assert_eq!(member(r#"{"type":"\ud800x"}"#), None);
-        assert_eq!(
-            member(r#"{"type":"\ud83d\ude00"}"#),
-            Some(Member::Str("😀".into()))
-        );
-        assert_eq!(
-            member(r#"{"x":"\ud800","type":"a"}"#),
-            Some(Member::Str("a".into()))
-        );
+        assert_eq!(member(r#"{"type":"\ud83d\ude00"}"#), Some(Member::Str("😀".into())));
+        assert_eq!(member(r#"{"x":"\ud800","type":"a"}"#), Some(Member::Str("a".into())));
     }
 }

@@ -21,10 +21,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_headers_length: 128 * 1024,
-            max_payload_length: 24 * 1024 * 1024,
-        }
+        Self { max_headers_length: 128 * 1024, max_payload_length: 24 * 1024 * 1024 }
     }
 }
 
@@ -53,33 +50,19 @@ impl Prelude {
             return Err(ErrorKind::PreludeChecksum { expected, computed });
         }
         if u64::from(headers_length) > limits.max_headers_length {
-            return Err(ErrorKind::HeadersTooLong {
-                length: headers_length,
-                max: limits.max_headers_length,
-            });
+            return Err(ErrorKind::HeadersTooLong { length: headers_length, max: limits.max_headers_length });
         }
         // Signed like botocore's: a negative payload length is not "too long", it is inconsistent (below).
-        let payload_length = i64::from(total_length)
-            - i64::from(headers_length)
-            - i64::try_from(MIN_FRAME_LENGTH).unwrap_or(16);
+        let payload_length =
+            i64::from(total_length) - i64::from(headers_length) - i64::try_from(MIN_FRAME_LENGTH).unwrap_or(16);
         if let Ok(length) = u64::try_from(payload_length) {
             if length > limits.max_payload_length {
-                return Err(ErrorKind::PayloadTooLong {
-                    length,
-                    max: limits.max_payload_length,
-                });
+                return Err(ErrorKind::PayloadTooLong { length, max: limits.max_payload_length });
             }
         } else {
-            return Err(ErrorKind::InconsistentLengths {
-                total_length,
-                headers_length,
-            });
+            return Err(ErrorKind::InconsistentLengths { total_length, headers_length });
         }
-        Ok(Self {
-            total_length,
-            headers_length,
-            crc: expected,
-        })
+        Ok(Self { total_length, headers_length, crc: expected })
     }
 
     /// The frame's length in bytes, prelude and message CRC included.
@@ -102,11 +85,7 @@ impl Prelude {
 /// byte of a length under the payload limit, which is never a printable character; a proxy's JSON error,
 /// an SSE body or an HTML page starts with one.
 pub fn looks_like_text(head: &[u8]) -> bool {
-    !head.is_empty()
-        && head
-            .iter()
-            .take(PRELUDE_LENGTH)
-            .all(|&b| matches!(b, 0x20..=0x7e | b'\t' | b'\n' | b'\r'))
+    !head.is_empty() && head.iter().take(PRELUDE_LENGTH).all(|&b| matches!(b, 0x20..=0x7e | b'\t' | b'\n' | b'\r'))
 }
 
 #[cfg(test)]
@@ -125,20 +104,14 @@ mod tests {
     #[test]
     fn accepts_smallest_frame() {
         let p = Prelude::parse(&prelude(16, 0), &Limits::default()).unwrap();
-        assert_eq!(
-            (p.frame_length(), p.headers_end(), p.payload_end()),
-            (16, 12, 12)
-        );
+        assert_eq!((p.frame_length(), p.headers_end(), p.payload_end()), (16, 12, 12));
     }
 
     #[test]
     fn checks_crc_before_lengths() {
         let mut p = prelude(u32::MAX, u32::MAX);
         p[11] ^= 1;
-        assert!(matches!(
-            Prelude::parse(&p, &Limits::default()),
-            Err(ErrorKind::PreludeChecksum { .. })
-        ));
+        assert!(matches!(Prelude::parse(&p, &Limits::default()), Err(ErrorKind::PreludeChecksum { .. })));
     }
 
     #[test]
@@ -146,15 +119,9 @@ mod tests {
         let limits = Limits::default();
         assert!(matches!(
             Prelude::parse(&prelude(u32::MAX, 200_000), &limits),
-            Err(ErrorKind::HeadersTooLong {
-                length: 200_000,
-                ..
-            })
+            Err(ErrorKind::HeadersTooLong { length: 200_000, .. })
         ));
-        assert!(matches!(
-            Prelude::parse(&prelude(u32::MAX, 0), &limits),
-            Err(ErrorKind::PayloadTooLong { .. })
-        ));
+        assert!(matches!(Prelude::parse(&prelude(u32::MAX, 0), &limits), Err(ErrorKind::PayloadTooLong { .. })));
         let exact = u32::try_from(limits.max_payload_length).unwrap() + 16;
         assert!(Prelude::parse(&prelude(exact, 0), &limits).is_ok());
         assert!(Prelude::parse(&prelude(exact + 1, 0), &limits).is_err());

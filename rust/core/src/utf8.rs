@@ -15,14 +15,7 @@ pub fn to_str(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
 mod tests {
     #[test]
     fn agrees_with_std() {
-        for bytes in [
-            &b""[..],
-            b"ascii",
-            "日本".as_bytes(),
-            b"\xff",
-            b"a\xc3",
-            b"\xed\xa0\x80",
-        ] {
+        for bytes in [&b""[..], b"ascii", "日本".as_bytes(), b"\xff", b"a\xc3", b"\xed\xa0\x80"] {
             assert_eq!(super::to_str(bytes).ok(), std::str::from_utf8(bytes).ok());
         }
     }

@@ -50,11 +50,7 @@ impl Attribute {
             "data" => Self::Data(key),
             "list" => Self::NewList(key),
             "constant" => Self::Constant(key, value),
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown event attribute role {other:?}"
-                )))
-            }
+            other => return Err(PyValueError::new_err(format!("unknown event attribute role {other:?}"))),
         })
     }
 }
@@ -91,12 +87,7 @@ struct EventBuilder {
 }
 
 impl EventBuilder {
-    fn build<'py>(
-        &mut self,
-        py: Python<'py>,
-        name: &str,
-        json: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn build<'py>(&mut self, py: Python<'py>, name: &str, json: &str) -> PyResult<Bound<'py, PyAny>> {
         let class = self.class.bind(py);
         let data = PyString::new(py, json);
         // The constructor normalises an empty name (`event or None`): let it.
@@ -149,35 +140,20 @@ impl BedrockDecoder {
         let naming = match spec.getattr("naming")?.extract::<String>()?.as_str() {
             "type" => Naming::Type,
             "completion" => Naming::Completion,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown event naming {other:?}"
-                )))
-            }
+            other => return Err(PyValueError::new_err(format!("unknown event naming {other:?}"))),
         };
         let layout = spec
             .getattr("layout")?
             .extract::<Option<Vec<(Py<PyString>, String, Py<PyAny>)>>>()?
-            .map(|specs| {
-                specs
-                    .into_iter()
-                    .map(Attribute::from_spec)
-                    .collect::<PyResult<Vec<_>>>()
-            })
+            .map(|specs| specs.into_iter().map(Attribute::from_spec).collect::<PyResult<Vec<_>>>())
             .transpose()?;
         Ok(Self {
-            inner: eventstream_core::Decoder::new(Limits {
-                max_headers_length,
-                max_payload_length,
-            }),
+            inner: eventstream_core::Decoder::new(Limits { max_headers_length, max_payload_length }),
             naming,
             events: EventBuilder {
                 class: spec.getattr("event_class")?.cast_into::<PyType>()?.unbind(),
                 layout,
-                object_new: py
-                    .get_type::<PyAny>()
-                    .getattr(intern!(py, "__new__"))?
-                    .unbind(),
+                object_new: py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?.unbind(),
                 names: NameCache(Vec::new()),
             },
             error_event: spec.getattr("error_event")?.unbind(),
@@ -187,11 +163,7 @@ impl BedrockDecoder {
         })
     }
 
-    fn feed<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn feed<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         if let Some(err) = &self.failed {
             return Err(raise_again(py, err));
         }
@@ -199,19 +171,12 @@ impl BedrockDecoder {
         let mut arena = std::mem::take(&mut self.arena);
         arena.clear();
         let (items, result) =
-            run(
-                py,
-                &mut self.inner,
-                &input,
-                |frame, location| match bedrock::classify(frame, &mut arena) {
-                    bedrock::Event::Chunk(chunk) => Some(Item::Event(chunk)),
-                    bedrock::Event::Reference => {
-                        Some(Item::Reference(Pending::new(frame, &location)))
-                    }
-                    bedrock::Event::Error => Some(Item::Error(Pending::new(frame, &location))),
-                    bedrock::Event::Skip => None,
-                },
-            );
+            run(py, &mut self.inner, &input, |frame, location| match bedrock::classify(frame, &mut arena) {
+                bedrock::Event::Chunk(chunk) => Some(Item::Event(chunk)),
+                bedrock::Event::Reference => Some(Item::Reference(Pending::new(frame, &location))),
+                bedrock::Event::Error => Some(Item::Error(Pending::new(frame, &location))),
+                bedrock::Event::Skip => None,
+            });
         let events = PyList::empty(py);
         let built = self.build(py, items.into_iter().flatten(), &arena, &input, &events);
         if arena.capacity() <= RETAINED_ARENA_CAPACITY {
@@ -232,9 +197,7 @@ impl BedrockDecoder {
         if let Some(err) = &self.failed {
             return Err(raise_again(py, err));
         }
-        self.inner
-            .close()
-            .map_err(|e| to_py_err(py, &e, &PyList::empty(py)))
+        self.inner.close().map_err(|e| to_py_err(py, &e, &PyList::empty(py)))
     }
 }
 
@@ -257,9 +220,7 @@ impl BedrockDecoder {
                 Item::Reference(pending) => {
                     let offset = pending.offset;
                     let message = pending.into_message(py, input).into_pyobject(py)?;
-                    let payload = message
-                        .getattr(intern!(py, "payload"))?
-                        .cast_into::<PyBytes>()?;
+                    let payload = message.getattr(intern!(py, "payload"))?.cast_into::<PyBytes>()?;
                     let event = self.reference.bind(py).call1((payload, offset))?;
                     if !event.is_none() {
                         events.append(event)?;

@@ -20,23 +20,12 @@ impl Decoder {
     #[new]
     #[pyo3(signature = (*, max_headers_length, max_payload_length))]
     fn new(max_headers_length: u64, max_payload_length: u64) -> Self {
-        Self {
-            inner: eventstream_core::Decoder::new(Limits {
-                max_headers_length,
-                max_payload_length,
-            }),
-        }
+        Self { inner: eventstream_core::Decoder::new(Limits { max_headers_length, max_payload_length }) }
     }
 
-    fn feed<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn feed<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
         let input = backing(data)?;
-        let (pending, result) = run(py, &mut self.inner, &input, |frame, location| {
-            Pending::new(frame, &location)
-        });
+        let (pending, result) = run(py, &mut self.inner, &input, |frame, location| Pending::new(frame, &location));
         let messages = PyList::empty(py);
         for p in pending {
             messages.append(p.into_message(py, &input))?;
@@ -46,9 +35,7 @@ impl Decoder {
     }
 
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
-        self.inner
-            .close()
-            .map_err(|e| to_py_err(py, &e, &PyList::empty(py)))
+        self.inner.close().map_err(|e| to_py_err(py, &e, &PyList::empty(py)))
     }
 
     #[getter]

@@ -32,10 +32,7 @@ impl Owned {
         Ok(match self {
             Self::Fixed(value) => *value,
             Self::Bytes(HeaderType::Uuid, bytes) => HeaderValue::Uuid(
-                bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| PyValueError::new_err("a UUID header needs 16 bytes"))?,
+                bytes.as_slice().try_into().map_err(|_| PyValueError::new_err("a UUID header needs 16 bytes"))?,
             ),
             Self::Bytes(_, bytes) => HeaderValue::ByteArray(bytes),
             Self::String(s) => HeaderValue::String(s),
@@ -54,23 +51,16 @@ pub fn encode_message<'py>(
     let owned = headers
         .iter()
         .map(|(_, type_byte, value)| {
-            let header_type = HeaderType::from_byte(*type_byte).ok_or_else(|| {
-                PyValueError::new_err(format!("unknown header type {type_byte} (expected 0 to 9)"))
-            })?;
+            let header_type = HeaderType::from_byte(*type_byte)
+                .ok_or_else(|| PyValueError::new_err(format!("unknown header type {type_byte} (expected 0 to 9)")))?;
             extract(header_type, value)
         })
         .collect::<PyResult<Vec<_>>>()?;
     let wire = headers
         .iter()
         .zip(&owned)
-        .map(|((name, _, _), value)| {
-            Ok(Header {
-                name,
-                value: value.wire()?,
-            })
-        })
+        .map(|((name, _, _), value)| Ok(Header { name, value: value.wire()? }))
         .collect::<PyResult<Vec<_>>>()?;
-    let frame = eventstream_core::encode_message(&wire, payload)
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let frame = eventstream_core::encode_message(&wire, payload).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &frame))
 }

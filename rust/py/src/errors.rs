@@ -23,12 +23,7 @@ fn class_name(class: ErrorClass) -> &'static str {
 }
 
 fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    Ok(ERRORS
-        .get_or_try_init(py, || {
-            py.import("anthropic_eventstream._errors")
-                .map(Bound::unbind)
-        })?
-        .bind(py))
+    Ok(ERRORS.get_or_try_init(py, || py.import("anthropic_eventstream._errors").map(Bound::unbind))?.bind(py))
 }
 
 /// The package's exception for `error`, carrying the stream offset and what the call decoded before it.
@@ -38,17 +33,14 @@ pub fn to_py_err(py: Python<'_>, error: &Error, decoded: &Bound<'_, PyList>) -> 
         let kwargs = PyDict::new(py);
         kwargs.set_item("offset", error.offset())?;
         kwargs.set_item("messages", decoded)?;
-        Ok(PyErr::from_value(
-            class.call((error.to_string(),), Some(&kwargs))?,
-        ))
+        Ok(PyErr::from_value(class.call((error.to_string(),), Some(&kwargs))?))
     };
     build().unwrap_or_else(|e| e)
 }
 
 /// Whether `err` is one of the package's `EventStreamError`s.
 pub fn is_event_stream_error(py: Python<'_>, err: &PyErr) -> PyResult<bool> {
-    err.value(py)
-        .is_instance(&errors_module(py)?.getattr("EventStreamError")?)
+    err.value(py).is_instance(&errors_module(py)?.getattr("EventStreamError")?)
 }
 
 /// A fresh copy of an `EventStreamError` (same class, message and offset; no messages), to raise again on
@@ -58,9 +50,7 @@ pub fn raise_again(py: Python<'_>, err: &PyErr) -> PyErr {
         let value = err.value(py);
         let kwargs = PyDict::new(py);
         kwargs.set_item("offset", value.getattr("offset")?)?;
-        Ok(PyErr::from_value(
-            value.get_type().call((value.str()?,), Some(&kwargs))?,
-        ))
+        Ok(PyErr::from_value(value.get_type().call((value.str()?,), Some(&kwargs))?))
     };
     build().unwrap_or_else(|e| e)
 }

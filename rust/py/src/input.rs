@@ -23,10 +23,7 @@ pub fn backing(data: &Bound<'_, PyAny>) -> PyResult<PyBackedBytes> {
         let copied = data.py().get_type::<PyBytes>().call1((data,))?;
         return Ok(copied.cast_into::<PyBytes>()?.into());
     }
-    Err(PyTypeError::new_err(format!(
-        "expected bytes, bytearray or memoryview, got {}",
-        data.get_type().name()?
-    )))
+    Err(PyTypeError::new_err(format!("expected bytes, bytearray or memoryview, got {}", data.get_type().name()?)))
 }
 
 /// Runs `decoder` over `data`, collecting what `sink` makes of each frame, detached from the interpreter for
@@ -44,10 +41,6 @@ pub fn run<T: Send>(
             Ok(())
         })
     };
-    let result = if data.len() >= DETACH_THRESHOLD {
-        py.detach(go)
-    } else {
-        go()
-    };
+    let result = if data.len() >= DETACH_THRESHOLD { py.detach(go) } else { go() };
     (out, result)
 }

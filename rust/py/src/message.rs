@@ -38,13 +38,7 @@ impl Pending {
             FrameBytes::Input(range) => (None, range.start),
             FrameBytes::Stitched => (Some(frame.raw.to_vec()), 0),
         };
-        Self {
-            bytes,
-            start,
-            prelude: frame.prelude,
-            crc: frame.crc,
-            offset: location.offset,
-        }
+        Self { bytes, start, prelude: frame.prelude, crc: frame.crc, offset: location.offset }
     }
 
     pub fn into_message(self, py: Python<'_>, input: &PyBackedBytes) -> Message {
@@ -52,13 +46,7 @@ impl Pending {
             Some(owned) => PyBytes::new(py, &owned).into(),
             None => input.clone_ref(py),
         };
-        Message {
-            bytes,
-            start: self.start,
-            prelude: self.prelude,
-            crc: self.crc,
-            headers: PyOnceLock::new(),
-        }
+        Message { bytes, start: self.start, prelude: self.prelude, crc: self.crc, headers: PyOnceLock::new() }
     }
 }
 
@@ -82,18 +70,15 @@ impl Message {
     }
 
     fn headers_dict<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
-        let dict = self
-            .headers
-            .get_or_try_init(py, || -> PyResult<Py<PyDict>> {
-                let dict = PyDict::new(py);
-                let raw = self.raw();
-                for header in HeaderIter::new(&raw[12..self.prelude.headers_end()]) {
-                    let header =
-                        header.map_err(|kind| PyValueError::new_err(kind.at(0).to_string()))?;
-                    dict.set_item(header.name, header_value(py, header.value)?)?;
-                }
-                Ok(dict.unbind())
-            })?;
+        let dict = self.headers.get_or_try_init(py, || -> PyResult<Py<PyDict>> {
+            let dict = PyDict::new(py);
+            let raw = self.raw();
+            for header in HeaderIter::new(&raw[12..self.prelude.headers_end()]) {
+                let header = header.map_err(|kind| PyValueError::new_err(kind.at(0).to_string()))?;
+                dict.set_item(header.name, header_value(py, header.value)?)?;
+            }
+            Ok(dict.unbind())
+        })?;
         Ok(dict.bind(py))
     }
 
@@ -107,10 +92,7 @@ impl Message {
     /// The message of one whole frame's bytes (how a `Message` is pickled and copied).
     #[new]
     fn new(py: Python<'_>, frame: PyBackedBytes) -> PyResult<Self> {
-        let unlimited = Limits {
-            max_headers_length: u64::MAX,
-            max_payload_length: u64::MAX,
-        };
+        let unlimited = Limits { max_headers_length: u64::MAX, max_payload_length: u64::MAX };
         let mut decoder = eventstream_core::Decoder::new(unlimited);
         let mut parsed = None;
         decoder
@@ -121,22 +103,14 @@ impl Message {
             .and_then(|()| decoder.close())
             .map_err(|e| to_py_err(py, &e, &PyList::empty(py)))?;
         match parsed {
-            Some((prelude, crc, length)) if length == frame.len() => Ok(Self {
-                bytes: frame,
-                start: 0,
-                prelude,
-                crc,
-                headers: PyOnceLock::new(),
-            }),
-            _ => Err(PyValueError::new_err(
-                "expected the bytes of exactly one frame",
-            )),
+            Some((prelude, crc, length)) if length == frame.len() => {
+                Ok(Self { bytes: frame, start: 0, prelude, crc, headers: PyOnceLock::new() })
+            }
+            _ => Err(PyValueError::new_err("expected the bytes of exactly one frame")),
         }
     }
 
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let frame = PyBytes::new(py, slf.get().raw());
         Ok((slf.get_type().into_any(), PyTuple::new(py, [frame])?))
@@ -150,10 +124,7 @@ impl Message {
 
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(
-            py,
-            &self.raw()[self.prelude.headers_end()..self.prelude.payload_end()],
-        )
+        PyBytes::new(py, &self.raw()[self.prelude.headers_end()..self.prelude.payload_end()])
     }
 
     #[getter]
@@ -205,10 +176,6 @@ impl Message {
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(
-            "Message(headers={}, payload={})",
-            self.headers(py)?.repr()?,
-            self.payload(py).repr()?
-        ))
+        Ok(format!("Message(headers={}, payload={})", self.headers(py)?.repr()?, self.payload(py).repr()?))
     }
 }

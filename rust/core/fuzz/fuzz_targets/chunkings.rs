@@ -10,12 +10,20 @@ fuzz_target!(|input: (Vec<Vec<u8>>, Vec<u16>, u16)| {
     let frames: Vec<Vec<u8>> = payloads
         .iter()
         .take(16)
-        .map(|p| encode_message(&[Header { name: ":event-type", value: HeaderValue::String("chunk") }], p).expect("fits"))
+        .map(|p| {
+            encode_message(&[Header { name: ":event-type", value: HeaderValue::String("chunk") }], p).expect("fits")
+        })
         .collect();
     let whole: Vec<u8> = frames.concat();
     let end = whole.len().saturating_sub(usize::from(truncate) % 64);
     let stream = &whole[..end];
-    let boundaries: Vec<usize> = frames.iter().scan(0, |at, f| { *at += f.len(); Some(*at) }).collect();
+    let boundaries: Vec<usize> = frames
+        .iter()
+        .scan(0, |at, f| {
+            *at += f.len();
+            Some(*at)
+        })
+        .collect();
 
     let mut points: Vec<usize> = cuts.iter().map(|&c| usize::from(c) % (stream.len() + 1)).collect();
     points.extend([0, stream.len()]);
