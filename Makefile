@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test test-long venv build wheel cargo-test pytest sdk-matrix package-check bench fuzz-smoke typecheck clean
+.PHONY: demo test test-long venv build wheel cargo-test pytest sdk-matrix sdk-suite package-check bench fuzz-smoke typecheck clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -26,7 +26,7 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: cargo-test typecheck pytest sdk-matrix package-check fuzz-smoke
+test: cargo-test typecheck pytest sdk-matrix sdk-suite package-check fuzz-smoke
 
 cargo-test:
 	cargo clippy -q --workspace --all-targets -- -D warnings
@@ -56,6 +56,23 @@ sdk-matrix: wheel
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
 	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py) || exit 1; \
 	done
+
+# The anthropic SDK's own tests (from its sdist), stock and under install(): every test failing only when
+# installed must fail for a documented, intended reason (tests/sdk_suite/compare.py says which).
+SDK_SUITE_VERSION ?= 2.12.0
+SDK_SUITE := .venvs/sdk-suite
+SDK_SUITE_SOURCE := $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION)
+SDK_SUITE_TESTS := tests/test_streaming.py tests/test_client.py tests/test_response.py tests/test_exceptions.py \
+  tests/test_open_telemetry.py tests/lib/test_bedrock.py tests/lib/test_vertex.py tests/lib/streaming
+sdk-suite: wheel
+	$(PYTHON) -m venv $(SDK_SUITE)
+	$(SDK_SUITE)/bin/pip install -q --upgrade pip
+	$(SDK_SUITE)/bin/pip install -q -r requirements/sdk-suite.txt "anthropic[bedrock,vertex]==$(SDK_SUITE_VERSION)"
+	$(SDK_SUITE)/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
+	rm -rf $(SDK_SUITE)/src && mkdir -p $(SDK_SUITE)/src
+	$(SDK_SUITE)/bin/pip download -q --no-binary :all: --no-deps -d $(SDK_SUITE)/src anthropic==$(SDK_SUITE_VERSION)
+	tar xzf $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION).tar.gz -C $(SDK_SUITE)/src
+	$(SDK_SUITE)/bin/python tests/sdk_suite/compare.py $(SDK_SUITE_SOURCE) $(SDK_SUITE_TESTS)
 
 # What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
 # a bare venv with no Rust toolchain on PATH.

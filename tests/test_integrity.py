@@ -78,10 +78,15 @@ def consume(client: Any, is_async: bool, *, helper: bool = False) -> tuple[list[
     return seen, asyncio.run(run())
 
 
-def assert_incomplete(exc: BaseException | None, request_url: str | None = None) -> None:
+def assert_incomplete(exc: BaseException | None) -> None:
     assert isinstance(exc, anthropic.APIConnectionError), repr(exc)
     assert isinstance(exc.__cause__, ae.IncompleteStreamError)
-    assert exc.request is not None and exc.request.method == "POST"
+
+
+def test_the_error_carries_the_streams_request(installed: str, is_async: bool) -> None:
+    _, exc = consume(bedrock(EVENTS[:-3], is_async), is_async)
+    assert_incomplete(exc)
+    assert exc.request.method == "POST" and "invoke-with-response-stream" in str(exc.request.url)  # type: ignore[union-attr]
 
 
 # -- incomplete answers -------------------------------------------------------------------------------------
@@ -111,7 +116,10 @@ def test_an_empty_body_raises(installed: str, is_async: bool, kind: str) -> None
 def test_a_complete_stream_is_untouched(installed: str, is_async: bool, kind: str) -> None:
     with_pings = [EVENTS[0], {"type": "ping"}, *EVENTS[1:], {"type": "ping"}]
     seen, exc = consume(CLIENTS[kind](with_pings, is_async), is_async)
-    assert exc is None and seen == [e["type"] for e in EVENTS]
+    ae.uninstall()
+    stock = consume(CLIENTS[kind](with_pings, is_async), is_async)
+    ae.install(backend=installed)
+    assert (seen, exc) == stock and exc is None and "message_stop" in seen
 
 
 def test_without_install_a_cut_stream_ends_quietly(is_async: bool) -> None:
@@ -227,11 +235,9 @@ def test_a_missing_internal_fails_loudly_and_changes_nothing(monkeypatch: pytest
 
 
 def test_a_changed_signature_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from anthropic._base_client import BaseClient
-
     def _make_status_error(self: Any, err_msg: str, body: object, response: Any, extra: int = 0) -> Any: ...
 
-    monkeypatch.setattr(BaseClient, "_make_status_error", _make_status_error)
+    monkeypatch.setattr(anthropic.Anthropic, "_make_status_error", _make_status_error)
     state = sdk_state()
     with pytest.raises(ae.SDKChangedError, match=r"_make_status_error takes \(self, err_msg, body, response, extra\), not"):
         ae.install()

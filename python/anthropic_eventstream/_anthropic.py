@@ -354,6 +354,12 @@ def _event_type(event: Any) -> str | None:
     return kind if isinstance(kind, str) else event.event
 
 
+def _is_ping(event: Any) -> bool:
+    """Whether an SSE is a ``ping`` (for SDKs that name every chunk ``completion``, read from its data)."""
+    name = event.event
+    return name == "ping" or (name in ("completion", None) and _event_type(event) == "ping")
+
+
 def _incomplete(first: Any, last: Any) -> IncompleteStreamError | None:
     """Why a stream whose first and last (non-``ping``) events are these is incomplete, if it is."""
     if first is None:
@@ -388,7 +394,7 @@ class StreamDecoder:
             for event in self._inner.iter_bytes(iterator):
                 if first is None:
                     first = event
-                if event.event != "ping":
+                if not _is_ping(event):
                     last = event
                 yield event
             incomplete = _incomplete(first, last)
@@ -403,7 +409,7 @@ class StreamDecoder:
             async for event in self._inner.aiter_bytes(iterator):
                 if first is None:
                     first = event
-                if event.event != "ping":
+                if not _is_ping(event):
                     last = event
                 yield event
             incomplete = _incomplete(first, last)
