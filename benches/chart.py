@@ -44,7 +44,9 @@ def svg(data: list[tuple[str, str, float, str]]) -> str:
             y += 8
             last = group
         parts.append(f'<text x="20" y="{y + 16}">{escape(name)}</text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{x(value) - left:.1f}" height="{bar_h}" fill="{COLOURS[kind]}"/>')
+        parts.append(
+            f'<rect x="{left}" y="{y}" width="{x(value) - left:.1f}" height="{bar_h}" fill="{COLOURS[kind]}"/>'
+        )
         parts.append(f'<text x="{x(value) + 6:.1f}" y="{y + 16}">{value:.2f} µs</text>')
         y += bar_h + gap
     header = '<text x="10" y="22" font-size="15" font-weight="bold">CPU per event (log scale; shorter is better)</text>'

@@ -14,7 +14,11 @@ import anthropic_eventstream
 from anthropic_eventstream import _bench, testing
 
 CAPTURE = Path(__file__).with_name("bedrock_capture.eventstream").read_bytes()
-REQUEST = {"model": "anthropic.claude-sonnet-4-5", "max_tokens": 512, "messages": [{"role": "user", "content": "What is an AWS event stream?"}]}
+REQUEST = {
+    "model": "anthropic.claude-sonnet-4-5",
+    "max_tokens": 512,
+    "messages": [{"role": "user", "content": "What is an AWS event stream?"}],
+}
 
 
 def stream(body: bytes, *, show: bool = False) -> str:
@@ -43,7 +47,9 @@ def scenarios() -> dict[str, bytes]:
     decoder = anthropic_eventstream.EventStreamDecoder()
     for message in decoder.feed(first_frames):
         cut += message.total_length
-    throttled = CAPTURE[:cut] + testing.exception_frame("throttlingException", "Too many requests, please wait before trying again.")
+    throttled = CAPTURE[:cut] + testing.exception_frame(
+        "throttlingException", "Too many requests, please wait before trying again."
+    )
     return {
         "a mid-stream throttlingException": throttled,
         "a stream cut off mid-frame": CAPTURE[: cut + 100],
@@ -51,7 +57,9 @@ def scenarios() -> dict[str, bytes]:
 
 
 def main() -> int:
-    print(f"anthropic {anthropic.__version__}, anthropic-eventstream {anthropic_eventstream.__version__} ({anthropic_eventstream.BACKEND} backend)")
+    print(
+        f"anthropic {anthropic.__version__}, anthropic-eventstream {anthropic_eventstream.__version__} ({anthropic_eventstream.BACKEND} backend)"
+    )
     print(f"capture: {len(CAPTURE):,} bytes, {_bench.frame_count(CAPTURE)} frames\n")
 
     print("1. The capture, stock SDK decoder:")
@@ -71,7 +79,9 @@ def main() -> int:
     print("\n4. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
     body = _bench.bedrock_body()
     rows: list[tuple[Any, float]] = []
-    for case in _bench.sdk_decoder_cases(body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)):
+    for case in _bench.sdk_decoder_cases(
+        body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)
+    ):
         if sys.stderr.isatty():
             print(f"   measuring {case.name}...", end="\r", file=sys.stderr, flush=True)
         rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=5)))

@@ -17,7 +17,9 @@ def run(code: str, backend: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_EVENTSTREAM_BACKEND"}
     if backend is not None:
         env["ANTHROPIC_EVENTSTREAM_BACKEND"] = backend
-    return subprocess.run([sys.executable, "-W", "always", "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.native

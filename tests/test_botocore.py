@@ -67,7 +67,11 @@ CONVERSE_BODY = b"".join(
 S3_SELECT_BODY = b"".join(
     [
         event("Records", b"a,b\n1,2\n", **{":content-type": "application/octet-stream"}),
-        event("Stats", b"<Stats><BytesScanned>10</BytesScanned><BytesProcessed>10</BytesProcessed><BytesReturned>8</BytesReturned></Stats>", **{":content-type": "text/xml"}),
+        event(
+            "Stats",
+            b"<Stats><BytesScanned>10</BytesScanned><BytesProcessed>10</BytesProcessed><BytesReturned>8</BytesReturned></Stats>",
+            **{":content-type": "text/xml"},
+        ),
         event("End", b""),
     ]
 )
@@ -134,7 +138,9 @@ def test_same_events_as_stock(service: str, chunk_size: int) -> None:
 )
 def test_exceptions_carry_the_models_status(installed: None, exception_type: str, status: int) -> None:
     spec = SERVICES["bedrock-invoke"][0]
-    body = testing.bedrock_stream(testing.message_events("Hi there")[:2]) + exception(exception_type, {"message": "nope"})
+    body = testing.bedrock_stream(testing.message_events("Hi there")[:2]) + exception(
+        exception_type, {"message": "nope"}
+    )
     ae.uninstall_botocore()
     stock_events, stock_error = iterate(spec, [body])
     ae.install_botocore()
@@ -157,7 +163,13 @@ def test_unmodeled_exceptions_and_error_frames_are_500(installed: None) -> None:
 
 def test_s3_error_frame_keeps_code_and_message(installed: None) -> None:
     spec = SERVICES["s3-select"][0]
-    frame = encode_message({":message-type": "error", ":error-code": "InternalError", ":error-message": "We encountered an internal error."})
+    frame = encode_message(
+        {
+            ":message-type": "error",
+            ":error-code": "InternalError",
+            ":error-message": "We encountered an internal error.",
+        }
+    )
     events, error = iterate(spec, [event("Records", b"x"), frame])
     assert len(events) == 1
     assert isinstance(error, EventStreamError)

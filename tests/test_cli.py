@@ -13,12 +13,16 @@ from anthropic_eventstream import encode_message, testing
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "anthropic_eventstream", *args], input=stdin, capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "anthropic_eventstream", *args], input=stdin, capture_output=True, timeout=120
+    )
 
 
 @pytest.fixture
 def capture(tmp_path: Path) -> Path:
-    body = testing.bedrock_stream(testing.message_events("Hi there")) + encode_message({"bin": b"\x00\xff"}, b"\xff\xfe")
+    body = testing.bedrock_stream(testing.message_events("Hi there")) + encode_message(
+        {"bin": b"\x00\xff"}, b"\xff\xfe"
+    )
     path = tmp_path / "capture.bin"
     path.write_bytes(body)
     return path

@@ -12,21 +12,19 @@ properties with many more random examples.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from typing import Any
 
-import pytest
 from botocore.eventstream import EventStreamBuffer
-from conftest import property_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
-from anthropic_eventstream import EventStreamDecoder, HeaderType, HeaderValue, _backend, encode_message
+from anthropic_eventstream import EventStreamDecoder, HeaderType, HeaderValue, encode_message
+from tests.helpers import property_settings, requires_native, summary
 
-pytestmark = pytest.mark.skipif(_backend._native is None and not os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE"), reason="compares against the native backend")
+pytestmark = requires_native
 
 BOTOCORE_NAMED = {"ChecksumMismatch", "InvalidHeadersLength", "InvalidPayloadLength", "DuplicateHeader"}
 SETTINGS = property_settings(300)
@@ -105,17 +103,21 @@ def botocore(data: bytes) -> tuple[list[Any], str | None]:
     messages = []
     try:
         for message in buffer:
-            messages.append((dict(message.headers), bytes(message.payload), message.prelude.total_length,
-                             message.prelude.headers_length, message.prelude.crc, message.crc))
+            messages.append(
+                (
+                    dict(message.headers),
+                    bytes(message.payload),
+                    message.prelude.total_length,
+                    message.prelude.headers_length,
+                    message.prelude.crc,
+                    message.crc,
+                )
+            )
             if len(messages) > 10_000:  # pragma: no cover - botocore looping on a zero-length frame
                 break
     except Exception as exc:
         return messages, type(exc).__name__
     return messages, None
-
-
-def summary(m: Any) -> tuple[Any, ...]:
-    return (dict(m.headers), bytes(m.payload), m.total_length, m.headers_length, m.prelude_crc, m.crc)
 
 
 def botocore_misreads(error: tuple[type, str, Any]) -> bool:

@@ -20,11 +20,6 @@ REQUEST = dict(model="claude-test-model", max_tokens=64, messages=[{"role": "use
 EVENTS = testing.message_events("An answer that gets cut off between two frames.")
 
 
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def is_async(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 @pytest.fixture
 def installed(backend: str) -> Any:
     ae.install(backend=backend)
@@ -44,7 +39,11 @@ def vertex(events: list[Any], is_async: bool) -> Any:
     return testing.mock_vertex_client(testing.anthropic_sse(events), chunk_size=100, is_async=is_async)
 
 
-CLIENTS: dict[str, Callable[[list[Any], bool], Any]] = {"bedrock": bedrock, "first-party": first_party, "vertex": vertex}
+CLIENTS: dict[str, Callable[[list[Any], bool], Any]] = {
+    "bedrock": bedrock,
+    "first-party": first_party,
+    "vertex": vertex,
+}
 
 
 def consume(client: Any, is_async: bool, *, helper: bool = False) -> tuple[list[str], BaseException | None]:
@@ -105,7 +104,11 @@ def test_a_stream_cut_between_frames_raises(installed: str, is_async: bool, kind
 
 @pytest.mark.parametrize("kind", sorted(CLIENTS))
 def test_an_empty_body_raises(installed: str, is_async: bool, kind: str) -> None:
-    client = {"bedrock": testing.mock_bedrock_client, "first-party": testing.mock_anthropic_client, "vertex": testing.mock_vertex_client}[kind]
+    client = {
+        "bedrock": testing.mock_bedrock_client,
+        "first-party": testing.mock_anthropic_client,
+        "vertex": testing.mock_vertex_client,
+    }[kind]
     seen, exc = consume(client(b"", is_async=is_async), is_async)
     assert seen == []
     assert_incomplete(exc)
@@ -182,7 +185,7 @@ def test_accelerate_under_install_wraps_the_sdks_originals(backend: str) -> None
 def test_botocore_errors_stay_botocores_classes() -> None:
     from botocore import eventstream
 
-    from test_botocore import SERVICES, iterate
+    from tests.test_botocore import SERVICES, iterate
 
     spec = SERVICES["bedrock-invoke"][0]
     ae.install_botocore()
@@ -203,8 +206,22 @@ def sdk_state() -> dict[tuple[str, str], Any]:
     from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
     from botocore.eventstream import EventStream
 
-    classes = [AnthropicBedrock, AsyncAnthropicBedrock, anthropic.Anthropic, anthropic.AsyncAnthropic, AnthropicVertex, AsyncAnthropicVertex, EventStream]
-    names = ["_make_sse_decoder", "_make_status_error", "_process_response", "_create_raw_event_generator", "_parse_event"]
+    classes = [
+        AnthropicBedrock,
+        AsyncAnthropicBedrock,
+        anthropic.Anthropic,
+        anthropic.AsyncAnthropic,
+        AnthropicVertex,
+        AsyncAnthropicVertex,
+        EventStream,
+    ]
+    names = [
+        "_make_sse_decoder",
+        "_make_status_error",
+        "_process_response",
+        "_create_raw_event_generator",
+        "_parse_event",
+    ]
     return {(c.__name__, n): c.__dict__.get(n, "<absent>") for c, n in itertools.product(classes, names)}
 
 
@@ -239,7 +256,9 @@ def test_a_changed_signature_fails_loudly_and_changes_nothing(monkeypatch: pytes
 
     monkeypatch.setattr(anthropic.Anthropic, "_make_status_error", _make_status_error)
     state = sdk_state()
-    with pytest.raises(ae.SDKChangedError, match=r"_make_status_error takes \(self, err_msg, body, response, extra\), not"):
+    with pytest.raises(
+        ae.SDKChangedError, match=r"_make_status_error takes \(self, err_msg, body, response, extra\), not"
+    ):
         ae.install()
     with pytest.raises(ae.SDKChangedError):
         ae.accelerate(testing.mock_anthropic_client(b""))
@@ -249,7 +268,9 @@ def test_a_changed_signature_fails_loudly_and_changes_nothing(monkeypatch: pytes
 def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     from anthropic.lib.bedrock import _stream_decoder
 
-    monkeypatch.setattr(_stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False)
+    monkeypatch.setattr(
+        _stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False
+    )
     monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
     _anthropic.sdk.cache_clear()
     try:

@@ -67,13 +67,21 @@ def b64_chunk(raw: bytes, **extra: str) -> bytes:
     [
         b'{"bytes":"fR=="}',  # non-zero trailing bits: b64decode accepts them (}), so do we
         b'{"bytes":"eyJ0eXBlIjoicGluZyJ9","p":"ab"}',
-        b64_chunk('{"type": "\\ud800x"}'.encode()),  # a lone surrogate in the event name
+        b64_chunk(b'{"type": "\\ud800x"}'),  # a lone surrogate in the event name
         b64_chunk(('{"type": "ping", "n": ' + "7" * 5000 + "}").encode()),  # over json.loads' integer limit
         b64_chunk(('{"type": "ping", "n": ' + "7" * 700 + "}").encode()),
         b64_chunk(('{"type": "ping", "x": ' + "[" * 600 + "]" * 600 + "}").encode()),  # deeper than we decide
         b64_chunk(('{"type": "ping", "x": ' + "[" * 60 + "]" * 60 + "}").encode()),
     ],
-    ids=["non-canonical-base64", "bedrock-shape", "lone-surrogate", "int-5000-digits", "int-700-digits", "depth-600", "depth-60"],
+    ids=[
+        "non-canonical-base64",
+        "bedrock-shape",
+        "lone-surrogate",
+        "int-5000-digits",
+        "int-700-digits",
+        "depth-600",
+        "depth-60",
+    ],
 )
 def test_chunks_the_sdk_accepts_decode_as_it_decodes_them(backend: str, payload: bytes) -> None:
     body = chunk_payload(payload)
@@ -131,13 +139,17 @@ def test_limits_of_any_size(backend: str) -> None:
 
 ODD_ERROR_FRAMES = {
     "int-exception-type": encode_message({":message-type": "exception", ":exception-type": 7}, b'{"message":"m"}'),
-    "bytes-exception-type": encode_message({":message-type": "exception", ":exception-type": b"\xffx"}, b'{"message":"m"}'),
+    "bytes-exception-type": encode_message(
+        {":message-type": "exception", ":exception-type": b"\xffx"}, b'{"message":"m"}'
+    ),
     "int-error-code": encode_message({":message-type": "error", ":error-code": 5, ":error-message": b"\x00"}),
     "deep-payload": encode_message(
         {":message-type": "exception", ":exception-type": "throttlingException"},
         ('{"message":"m","x":' + "[" * 990 + "]" * 990 + "}").encode(),
     ),
-    "not-json-payload": encode_message({":message-type": "exception", ":exception-type": "throttlingException"}, b"\xff{"),
+    "not-json-payload": encode_message(
+        {":message-type": "exception", ":exception-type": "throttlingException"}, b"\xff{"
+    ),
 }
 
 
@@ -147,7 +159,9 @@ def test_odd_error_frames_become_the_typed_error_after_earlier_events(backend: s
     client = ae.accelerate(testing.mock_bedrock_client([body]), backend=backend)  # one network chunk
     events = []
     with pytest.raises(anthropic.APIStatusError) as info:
-        for event in client.messages.create(model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}], stream=True):
+        for event in client.messages.create(
+            model="m", max_tokens=5, messages=[{"role": "user", "content": "Hi"}], stream=True
+        ):
             events.append(event.type)
     assert events == ["message_start", "content_block_start", "content_block_delta"]
     assert info.value.status_code in (429, 500)

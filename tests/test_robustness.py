@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import struct
 import threading
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import EventStreamDecoder, encode_message, testing
+from tests.helpers import prelude
 
 BODY = testing.bedrock_stream(testing.message_events(" ".join(["word"] * 2000)))
-
-
-def prelude(total: int, headers_length: int = 0) -> bytes:
-    head = struct.pack("!II", total, headers_length)
-    return head + struct.pack("!I", zlib.crc32(head))
 
 
 @pytest.mark.parametrize("claimed", [24 * 1024 * 1024 + 16, 2**32 - 1])

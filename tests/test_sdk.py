@@ -102,7 +102,6 @@ def assert_typed(
     assert exc.body == body
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize(("exception_type", "status", "table_class"), BEDROCK_TABLE)
 def test_bedrock_exception_frames_raise_typed_errors(
     installed: str, is_async: bool, exception_type: str, status: int, table_class: str
@@ -111,16 +110,22 @@ def test_bedrock_exception_frames_raise_typed_errors(
     body = testing.bedrock_stream([*before, testing.exception_frame(exception_type, "Something went wrong")])
     events, exc = consume(testing.mock_bedrock_client(body, chunk_size=97, is_async=is_async), is_async)
     assert [e["type"] for e in events] == [e["type"] for e in before]
-    assert_typed(exc, status, table_class, {"type": "error", "error": {"type": exception_type, "message": "Something went wrong"}})
+    assert_typed(
+        exc,
+        status,
+        table_class,
+        {"type": "error", "error": {"type": exception_type, "message": "Something went wrong"}},
+    )
     assert exc.request_id == testing.DEFAULT_REQUEST_ID  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_every_payload_field_is_kept(installed: str, is_async: bool) -> None:
     frame = testing.exception_frame(
         "modelStreamErrorException", "Model failed", originalStatusCode=500, originalMessage="upstream 500"
     )
-    events, exc = consume(testing.mock_bedrock_client(testing.bedrock_stream([EVENTS[0], frame]), is_async=is_async), is_async)
+    events, exc = consume(
+        testing.mock_bedrock_client(testing.bedrock_stream([EVENTS[0], frame]), is_async=is_async), is_async
+    )
     assert len(events) == 1
     assert_typed(
         exc,
@@ -138,7 +143,6 @@ def test_every_payload_field_is_kept(installed: str, is_async: bool) -> None:
     )
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("code", ["InternalFailure", "throttlingException"])
 def test_error_frames_are_500_whatever_their_code(installed: str, is_async: bool, code: str) -> None:
     body = testing.bedrock_stream([EVENTS[0], testing.error_frame(code, "boom")])
@@ -147,9 +151,10 @@ def test_error_frames_are_500_whatever_their_code(installed: str, is_async: bool
     assert_typed(exc, 500, "InternalServerError", {"type": "error", "error": {"type": code, "message": "boom"}})
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize(("error_type", "status", "table_class"), ANTHROPIC_TABLE)
-def test_in_band_error_envelopes(installed: str, is_async: bool, error_type: str, status: int, table_class: str) -> None:
+def test_in_band_error_envelopes(
+    installed: str, is_async: bool, error_type: str, status: int, table_class: str
+) -> None:
     envelope = {"type": "error", "error": {"type": error_type, "message": "Overloaded", "details": {"retry_after": 3}}}
     body = testing.bedrock_stream([*EVENTS[:3], envelope])
     events, exc = consume(testing.mock_bedrock_client(body, is_async=is_async), is_async)
@@ -159,7 +164,6 @@ def test_in_band_error_envelopes(installed: str, is_async: bool, error_type: str
     assert_typed(exc, status, table_class, envelope)
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize(("error_type", "status", "table_class"), ANTHROPIC_TABLE)
 def test_first_party_sse_errors(installed: str, is_async: bool, error_type: str, status: int, table_class: str) -> None:
     envelope = {"type": "error", "error": {"type": error_type, "message": "nope"}}
@@ -180,7 +184,6 @@ def test_without_install_the_stock_sdk_is_untouched() -> None:
     assert not isinstance(exc, anthropic.RateLimitError)
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_truncated_stream_raises_connection_error(installed: str, is_async: bool) -> None:
     full = testing.bedrock_stream(EVENTS)
     complete, exc = consume(testing.mock_bedrock_client(full, is_async=is_async), is_async)
@@ -193,7 +196,6 @@ def test_truncated_stream_raises_connection_error(installed: str, is_async: bool
     assert "stream ended inside the frame" in str(exc)
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_corrupted_stream_raises_connection_error(installed: str, is_async: bool) -> None:
     full = bytearray(testing.bedrock_stream(EVENTS))
     full[len(full) // 2] ^= 0x10
@@ -243,7 +245,9 @@ def stock_events(chunks: list[bytes]) -> list[tuple[Any, ...]]:
 
 
 def our_events(chunks: list[bytes], backend: str) -> list[tuple[Any, ...]]:
-    return [(type(e), e.event, e.data, e.id, e.retry) for e in ae.AWSEventStreamDecoder(backend).iter_bytes(iter(chunks))]
+    return [
+        (type(e), e.event, e.data, e.id, e.retry) for e in ae.AWSEventStreamDecoder(backend).iter_bytes(iter(chunks))
+    ]
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 64, 245, 1000, 16384])
@@ -265,7 +269,6 @@ def test_decoder_parity_over_random_chunkings(backend: str) -> None:
         assert our_events(chunks, backend) == want
 
 
-@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_client_parity_with_stock(backend: str, is_async: bool) -> None:
     body = testing.bedrock_stream(EVENTS)
     stock, exc = consume(testing.mock_bedrock_client(body, chunk_size=33, is_async=is_async), is_async)
@@ -294,7 +297,14 @@ def _state() -> dict[tuple[str, str], Any]:
     from anthropic._streaming import AsyncStream, Stream
     from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
 
-    classes = [AnthropicBedrock, AsyncAnthropicBedrock, anthropic.Anthropic, anthropic.AsyncAnthropic, Stream, AsyncStream]
+    classes = [
+        AnthropicBedrock,
+        AsyncAnthropicBedrock,
+        anthropic.Anthropic,
+        anthropic.AsyncAnthropic,
+        Stream,
+        AsyncStream,
+    ]
     names = ["_make_sse_decoder", "_make_status_error", "_iter_events"]
     return {(c.__name__, n): c.__dict__.get(n, "<absent>") for c, n in itertools.product(classes, names)}
 

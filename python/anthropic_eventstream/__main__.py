@@ -1,9 +1,9 @@
 """``python -m anthropic_eventstream`` (also installed as ``anthropic-eventstream``).
 
-    decode FILE|-   one JSON object per message: offset, headers, payload (text, or base64 when it is not
-                    UTF-8) and, for a Bedrock chunk, the Anthropic event it carries. A broken stream prints
-                    what decoded, then the typed error with its byte offset, and exits 1.
-    bench           the side-by-side comparison against botocore and the stock SDK decoder, as a table.
+decode FILE|-   one JSON object per message: offset, headers, payload (text, or base64 when it is not
+                UTF-8) and, for a Bedrock chunk, the Anthropic event it carries. A broken stream prints
+                what decoded, then the typed error with its byte offset, and exits 1.
+bench           the side-by-side comparison against botocore and the stock SDK decoder, as a table.
 """
 
 from __future__ import annotations

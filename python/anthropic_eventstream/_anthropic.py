@@ -20,7 +20,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
 
 from . import _backend
 from ._errors import EventStreamError, IncompleteStreamError
@@ -135,7 +135,10 @@ def _frame_error_body(message: Any) -> ErrorBody:
     before the frame are waiting to be delivered."""
     headers = message.headers
     if message.message_type != "exception":
-        error = {"type": _header_text(headers.get(":error-code")), "message": _header_text(headers.get(":error-message", ""))}
+        error = {
+            "type": _header_text(headers.get(":error-code")),
+            "message": _header_text(headers.get(":error-message", "")),
+        }
         return ErrorBody({"type": "error", "error": error}, DEFAULT_ERROR_STATUS)
     kind = headers.get(":exception-type")
     payload = bytes(message.payload)
@@ -204,8 +207,8 @@ class _ChunkNamingProbe:
     chunks (a typed object, a legacy completion, an object with neither) go through it, and the names it
     gives say which rule it follows. An answer that matches no known rule is reported, never guessed."""
 
-    CHUNKS = ('{"type":"probe"}', '{"completion":"probe"}', "{}")
-    RULES: dict[tuple[str, ...], tuple[Naming, bool]] = {
+    CHUNKS: ClassVar[tuple[str, ...]] = ('{"type":"probe"}', '{"completion":"probe"}', "{}")
+    RULES: ClassVar[dict[tuple[str, ...], tuple[Naming, bool]]] = {
         ("probe", "completion"): ("type", True),  # anthropic >= 0.110 with `_chunk_bytes_to_sse`
         ("probe", "completion", "completion"): ("type", False),
         ("completion", "completion", "completion"): ("completion", False),  # anthropic < 0.110
@@ -238,7 +241,7 @@ class SDK:
     connection_error: type[Exception]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sdk() -> SDK:
     """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
     from anthropic import APIConnectionError
@@ -251,7 +254,9 @@ def sdk() -> SDK:
             try:
                 data = json.dumps(body)
             except (TypeError, ValueError, RecursionError):
-                data = json.dumps({"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}})
+                data = json.dumps(
+                    {"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}}
+                )
             super().__init__(event="error", data=data)
             self._body = body
 
@@ -533,7 +538,12 @@ def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, backend: str
     if is_bedrock:
         sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
     return [
-        Patch(cls, "_make_sse_decoder", _bedrock_decoders(backend) if is_bedrock else _checked_decoders, parameters="(self)"),
+        Patch(
+            cls,
+            "_make_sse_decoder",
+            _bedrock_decoders(backend) if is_bedrock else _checked_decoders,
+            parameters="(self)",
+        ),
         Patch(cls, "_make_status_error", _typed_status_error, parameters="(self, err_msg, *, body, response)"),
         Patch(
             cls,

@@ -82,12 +82,20 @@ def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...]
             yield ServerSentEvent(event=event, data=data)
 
     cases = [
-        Case("sdk-decoder", "stock anthropic AWSEventStreamDecoder", lambda: _consume(Stock().iter_bytes(iter(chunks))), len(pairs), baseline=True),
+        Case(
+            "sdk-decoder",
+            "stock anthropic AWSEventStreamDecoder",
+            lambda: _consume(Stock().iter_bytes(iter(chunks))),
+            len(pairs),
+            baseline=True,
+        ),
         Case("sdk-decoder", "floor: constructing the ServerSentEvents", lambda: _consume(floor()), len(pairs)),
     ]
     for backend in backends:
         decoder = AWSEventStreamDecoder(backend)
-        cases.append(Case("sdk-decoder", f"anthropic_eventstream ({backend})", partial(_iterate, decoder, chunks), len(pairs)))
+        cases.append(
+            Case("sdk-decoder", f"anthropic_eventstream ({backend})", partial(_iterate, decoder, chunks), len(pairs))
+        )
     return cases
 
 
@@ -95,7 +103,9 @@ def _iterate(decoder: Any, chunks: list[bytes]) -> int:
     return _consume(decoder.iter_bytes(iter(chunks)))
 
 
-def framing_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native", "python"), group: str = "framing") -> list[Case]:
+def framing_cases(
+    body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native", "python"), group: str = "framing"
+) -> list[Case]:
     """Frames only: botocore's ``EventStreamBuffer`` vs ``EventStreamDecoder.feed``."""
     from botocore.eventstream import EventStreamBuffer
 
@@ -127,7 +137,11 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
     and accelerated, sync and async."""
     from . import _anthropic
 
-    request = {"model": "anthropic.claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}
+    request = {
+        "model": "anthropic.claude-sonnet-4-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
     events = frame_count(body)
 
     def sync(client: Any) -> int:
@@ -150,7 +164,9 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
     ]
     for backend in backends:
         fast_sync = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
-        fast_async = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
+        fast_async = _anthropic.accelerate(
+            testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend
+        )
         cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events))
         cases.append(Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events))
     return cases
@@ -168,7 +184,16 @@ def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 
         label = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
         chunks = testing.split(body, size)
         base = size == 16 * 1024
-        ours.append(Case("chunking: anthropic_eventstream", f"{label} chunks", partial(_iterate, decoder, chunks), frames, base, "cost"))
+        ours.append(
+            Case(
+                "chunking: anthropic_eventstream",
+                f"{label} chunks",
+                partial(_iterate, decoder, chunks),
+                frames,
+                base,
+                "cost",
+            )
+        )
         (boto,) = [c for c in framing_cases(body, size, backends=()) if c.baseline]
         theirs.append(Case("chunking: botocore EventStreamBuffer", f"{label} chunks", boto.run, frames, base, "cost"))
     return ours + theirs

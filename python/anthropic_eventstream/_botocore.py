@@ -47,7 +47,9 @@ def _botocore_class(ours: type[_errors.EventStreamError]) -> type[_errors.EventS
             ),
             eventstream.ParserError,
         )
-        _BOTOCORE_CLASSES[ours] = type(ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__})
+        _BOTOCORE_CLASSES[ours] = type(
+            ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__}
+        )
     return _BOTOCORE_CLASSES[ours]
 
 

@@ -20,7 +20,6 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Union
 
-from ._wire import HeaderType
 from ._errors import (
     ChecksumMismatch,
     DuplicateHeader,
@@ -32,6 +31,7 @@ from ._errors import (
     NotAnEventStream,
     TruncatedStreamError,
 )
+from ._wire import HeaderType
 
 __all__ = ["BedrockDecoder", "Decoder", "EventSpec", "Message", "encode_message"]
 
@@ -105,7 +105,13 @@ class Message:
     __slots__ = ("crc", "headers", "headers_length", "payload", "prelude_crc", "total_length")
 
     def __init__(
-        self, headers: dict[str, HeaderValueT], payload: bytes, total_length: int, headers_length: int, prelude_crc: int, crc: int
+        self,
+        headers: dict[str, HeaderValueT],
+        payload: bytes,
+        total_length: int,
+        headers_length: int,
+        prelude_crc: int,
+        crc: int,
     ) -> None:
         self.headers = headers
         self.payload = payload
@@ -178,7 +184,9 @@ def _overrun(start: int, needed: int, available: int, offset: int) -> _Failure:
 
 def _not_utf8(start: int, offset: int) -> _Failure:
     return _Failure(
-        InvalidHeaderValue, f"header at byte {start} of the headers of frame at byte {offset} is not valid UTF-8", offset
+        InvalidHeaderValue,
+        f"header at byte {start} of the headers of frame at byte {offset} is not valid UTF-8",
+        offset,
     )
 
 
@@ -190,7 +198,7 @@ def parse_headers(section: bytes, offset: int) -> dict[str, HeaderValueT]:
     while pos < end:
         start = pos
 
-        def take(n: int) -> bytes:
+        def take(n: int, start: int = start) -> bytes:
             nonlocal pos
             if n > end - pos:
                 raise _overrun(start, n, end - pos, offset)
@@ -385,10 +393,7 @@ class Decoder:
 
 
 def _not_an_event_stream(head: bytes) -> str:
-    return (
-        "the body is not an AWS event stream (expected a binary prelude, found text): "
-        + bytes_repr(head)
-    )
+    return "the body is not an AWS event stream (expected a binary prelude, found text): " + bytes_repr(head)
 
 
 def _invalid_chunk(reason: str, payload: bytes, offset: int) -> _Failure:

@@ -5,7 +5,7 @@ from typing import Any, final
 
 from ._eventstream_py import EventSpec
 
-__all__ = ["__version__", "Message", "Decoder", "BedrockDecoder", "encode_message"]
+__all__ = ["BedrockDecoder", "Decoder", "Message", "__version__", "encode_message"]
 
 __version__: str
 

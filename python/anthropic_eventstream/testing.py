@@ -220,7 +220,9 @@ def mock_anthropic_client(body: bytes | Sequence[bytes], *, is_async: bool = Fal
     transport.setdefault("content_type", "text/event-stream")
     transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
     client_cls, http_cls = (AsyncAnthropic, http.AsyncClient) if is_async else (Anthropic, http.Client)
-    return client_cls(api_key="testing", max_retries=0, http_client=http_cls(transport=bedrock_transport(body, **transport)))
+    return client_cls(
+        api_key="testing", max_retries=0, http_client=http_cls(transport=bedrock_transport(body, **transport))
+    )
 
 
 def mock_vertex_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:

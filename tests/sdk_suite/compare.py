@@ -38,7 +38,19 @@ def failures(source: Path, paths: list[str], *, installed: bool) -> dict[str, st
         plugin = ["-p", "ae_installed"] if installed else []
         env_path = str(HERE)
         subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", *plugin, f"--junitxml={report}", *paths],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-n",
+                "2",
+                "-p",
+                "no:cacheprovider",
+                *plugin,
+                f"--junitxml={report}",
+                *paths,
+            ],
             cwd=source,
             env={**__import__("os").environ, "PYTHONPATH": env_path},
             stdout=subprocess.DEVNULL,
@@ -47,7 +59,9 @@ def failures(source: Path, paths: list[str], *, installed: bool) -> dict[str, st
         out: dict[str, str] = {}
         for case in ET.parse(report).iter("testcase"):
             for problem in [*case.iter("failure"), *case.iter("error")]:
-                out[f"{case.get('classname')}::{case.get('name')}"] = f"{problem.get('message', '')}\n{problem.text or ''}"
+                out[f"{case.get('classname')}::{case.get('name')}"] = (
+                    f"{problem.get('message', '')}\n{problem.text or ''}"
+                )
         return out
 
 

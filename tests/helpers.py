@@ -1,0 +1,66 @@
+"""Helpers shared by the suite: frames, summaries, the native-only marker, property-test settings, vectors."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from anthropic_eventstream import _backend
+
+VECTORS = Path(__file__).parent / "vectors"
+
+#: For tests that compare the native backend with others: skipped when the extension is not built, unless
+#: ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE is set (CI), where a missing extension must fail the run.
+requires_native = pytest.mark.skipif(
+    _backend._native is None and not os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE"),
+    reason="compares against the native backend, which is not built",
+)
+
+
+def prelude(total: int, headers_length: int = 0) -> bytes:
+    """A prelude with a valid CRC, whatever its lengths claim."""
+    head = struct.pack("!II", total, headers_length)
+    return head + struct.pack("!I", zlib.crc32(head))
+
+
+def summary(m: Any) -> tuple[Any, ...]:
+    """Everything a message holds, comparable across backends."""
+    return (dict(m.headers), bytes(m.payload), m.total_length, m.headers_length, m.prelude_crc, m.crc)
+
+
+def property_settings(examples: int) -> settings:
+    """Hypothesis settings for the property tests: ``examples`` per property, derandomized and with no example
+    database, so that ``make test`` runs the same examples every time; ``HYPOTHESIS_LONG=1`` (``make
+    test-long``) runs ``HYPOTHESIS_EXAMPLES`` (default 20,000) random ones instead."""
+    if os.environ.get("HYPOTHESIS_LONG"):
+        return settings(
+            max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "20000")),
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def load_vectors() -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The public AWS test vectors and botocore's answers for them."""
+    expected = json.loads((VECTORS / "expected.json").read_text())
+    frames = {p.name: p.read_bytes() for p in sorted(VECTORS.glob("*/*")) if p.is_file()}
+    return frames, expected
+
+
+def header_from_json(value: Any) -> Any:
+    return bytes.fromhex(value["bytes"]) if isinstance(value, dict) else value
