@@ -1,6 +1,6 @@
 # The two commands a newcomer needs:
 #   make demo   build the extension, stream a Bedrock capture through the SDK, stock vs accelerated
-#   make test   everything CI runs: cargo tests, the pytest suite on both backends, three SDK versions
+#   make test   everything CI runs: lint, cargo tests, the suite on both backends, the SDK and Python matrices
 # Both start from nothing but Python 3.9+ and a Rust toolchain; all else is installed into .venv/.
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test test-long lint venv build wheel cargo-test pytest sdk-matrix sdk-suite package-check bench fuzz-smoke clean
+.PHONY: demo test test-long lint venv build wheel cargo-test pytest sdk-matrix sdk-suite python-matrix package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -26,7 +26,7 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: lint cargo-test pytest sdk-matrix sdk-suite package-check fuzz-smoke
+test: lint cargo-test pytest sdk-matrix sdk-suite python-matrix package-check fuzz-smoke
 
 # Style and types: ruff, rustfmt, clippy (pedantic), mypy --strict, and the stub checked against the extension.
 lint: build
@@ -51,9 +51,27 @@ pytest: build
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_BACKEND=python $(PY) -m pytest -q -m "not native" tests/test_sdk.py
 
+# The wheel as released for Linux: manylinux2014 (glibc 2.17), cross-linked with zig from PyPI.
 wheel: venv
 	rm -rf $(WHEEL_DIR)
-	$(VENV)/bin/maturin build --release -q -o $(WHEEL_DIR)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin build --release -q --zig --compatibility manylinux2014 -o $(WHEEL_DIR)
+
+# The suite against that wheel on every supported CPython that pyenv has here (3.11 is the main run), each with
+# the anthropic release pip resolves for it; at least three must be found.
+PYENV_ROOT ?= $(HOME)/.pyenv
+MATRIX_PYTHONS := $(foreach v,3.9 3.10 3.12 3.13,$(firstword $(wildcard $(PYENV_ROOT)/versions/$(v).*/bin/python$(v))))
+python-matrix: wheel
+	@test $(words $(MATRIX_PYTHONS)) -ge 3 || { echo "python-matrix needs at least three of CPython 3.9, 3.10, 3.12, 3.13 (found: $(MATRIX_PYTHONS))"; exit 1; }
+	@for py in $(MATRIX_PYTHONS); do \
+	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	  echo "== CPython $$v"; \
+	  $$py -m venv --clear .venvs/python-$$v && \
+	  .venvs/python-$$v/bin/pip install -q --upgrade pip && \
+	  .venvs/python-$$v/bin/pip install -q -r requirements/wheel-test.txt && \
+	  .venvs/python-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
+	  .venvs/python-$$v/bin/python -c 'import anthropic; print("   anthropic", anthropic.__version__)' && \
+	  ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 .venvs/python-$$v/bin/python -m pytest -q -p no:cacheprovider tests || exit 1; \
+	done
 
 # The SDK suite against older anthropic releases (httpx and httpx2 lines; ValueError and APIStatusError eras),
 # each in its own venv with the wheel installed as a user would.
@@ -89,7 +107,10 @@ sdk-suite: wheel
 # What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
 # a bare venv with no Rust toolchain on PATH.
 PKG := target/package
-package-check: venv
+package-check: wheel
+	$(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl | tr '\n' ' ' | grep -q '"manylinux_2_17_x86_64"' \
+	  || { $(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl; echo "the wheel is not manylinux_2_17"; exit 1; }
+	@echo "wheel is manylinux_2_17 (auditwheel): $$(basename $(WHEEL_DIR)/*.whl)"
 	rm -rf $(PKG) && $(VENV)/bin/maturin sdist -o $(PKG)
 	$(VENV)/bin/pip wheel -q --no-deps -w $(PKG) $(PKG)/*.tar.gz
 	$(PYTHON) -m venv $(PKG)/venv && $(PKG)/venv/bin/pip install -q $(PKG)/*.whl

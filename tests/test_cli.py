@@ -61,6 +61,7 @@ def test_decode_missing_file() -> None:
 def test_help() -> None:
     result = cli("--help")
     assert result.returncode == 0 and b"decode" in result.stdout and b"bench" in result.stdout
+    assert b"Decode AWS event streams" in result.stdout and b"``" not in result.stdout
     assert cli("decode", "--help").returncode == 0
 
 
@@ -69,5 +70,8 @@ def test_bench_runs_quickly() -> None:
     result = cli("bench", "--deltas", "300")
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
-    for needle in ["stock anthropic AWSEventStreamDecoder", "botocore EventStreamBuffer", "baseline", "x"]:
+    for needle in ["stock anthropic AWSEventStreamDecoder", "botocore EventStreamBuffer", "baseline", "(target >= 30x: "]:
         assert needle in out
+    floor = next(line for line in out.splitlines() if line.strip().startswith("floor:"))
+    assert "the floor" in floor and "faster" not in floor
+    assert out.rstrip().splitlines()[-1] == "every target met on this run" or "MISSED" in out

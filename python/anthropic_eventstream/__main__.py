@@ -106,18 +106,42 @@ def bench(*, deltas: int, out: TextIO) -> int:
         results.append((title, rows))
     if show:
         print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
+    missed = []
     for title, rows in results:
         out.write(f"\n{title}\n")
         baselines = {case.group: cost for case, cost in rows if case.baseline}
         for case, cost in rows:
             name = case.name if len({c.group for c, _ in rows}) == 1 else f"{case.group.split(': ')[-1]}: {case.name}"
-            out.write(f"  {name:60} {cost * 1e6:10.2f} us/event   {case.describe(cost, baselines.get(case.group))}\n")
+            baseline = baselines.get(case.group)
+            out.write(f"  {name:60} {cost * 1e6:10.2f} us/event   {case.describe(cost, baseline)}\n")
+            if case.missed(cost, baseline):
+                missed.append(f"{title.split(' (')[0]}: {case.name}")
     out.write(f"\n(measured in {time.perf_counter() - started:.0f} s; best of several runs each)\n")
+    if missed:
+        out.write(f"{len(missed)} target(s) MISSED on this run: " + "; ".join(missed) + "\n")
+    else:
+        out.write("every target met on this run\n")
     return 0
 
 
+DESCRIPTION = """\
+Decode AWS event streams (the binary body of Claude's answers on Amazon Bedrock, and of other AWS streaming
+APIs), and measure this package against botocore and the stock anthropic SDK decoder."""
+
+EPILOG = """\
+examples:
+  anthropic-eventstream decode capture.bin      one JSON object per message; exit 1 on a broken stream
+  anthropic-eventstream decode - < capture.bin  the same, from standard input
+  anthropic-eventstream bench                   per-event cost side by side, with each target met or missed"""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="anthropic-eventstream", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="anthropic-eventstream",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__} ({BACKEND} backend)")
     commands = parser.add_subparsers(dest="command", required=True)
     p_decode = commands.add_parser("decode", help="print each message of an event stream as JSON")

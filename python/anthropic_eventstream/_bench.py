@@ -49,14 +49,33 @@ class Case:
     baseline: bool = False
     #: "speedup": reported as how many times faster than the baseline; "cost": as a multiple of its cost
     ratio: str = "speedup"
+    #: a reference point that is not a contender (constructing the SDK's events and nothing else)
+    floor: bool = False
+    #: the ratio to reach: at least this speedup, or at most this cost
+    target: float | None = None
+
+    def ratio_to(self, cost: float, baseline: float) -> float:
+        return cost / baseline if self.ratio == "cost" else baseline / cost
+
+    def missed(self, cost: float, baseline: float | None) -> bool:
+        if self.target is None or baseline is None:
+            return False
+        ratio = self.ratio_to(cost, baseline)
+        return ratio > self.target if self.ratio == "cost" else ratio < self.target
 
     def describe(self, cost: float, baseline: float | None) -> str:
-        """The ratio column for this case."""
+        """The ratio column for this case, with its target met or missed."""
         if self.baseline or baseline is None:
             return "baseline"
-        if self.ratio == "cost":
-            return f"{cost / baseline:.2f}x the cost"
-        return f"{baseline / cost:.1f}x faster"
+        if self.floor:
+            return "the floor: building the SDK's events and nothing else"
+        ratio = self.ratio_to(cost, baseline)
+        text = f"{ratio:.2f}x the cost" if self.ratio == "cost" else f"{ratio:.1f}x faster"
+        if self.target is None:
+            return text
+        sign = "<=" if self.ratio == "cost" else ">="
+        verdict = "MISSED" if self.missed(cost, baseline) else "met"
+        return f"{text}  (target {sign} {self.target:g}x: {verdict})"
 
 
 def _consume(events: Iterator[Any]) -> int:
@@ -89,12 +108,21 @@ def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...]
             len(pairs),
             baseline=True,
         ),
-        Case("sdk-decoder", "floor: constructing the ServerSentEvents", lambda: _consume(floor()), len(pairs)),
+        Case(
+            "sdk-decoder", "floor: constructing the ServerSentEvents", lambda: _consume(floor()), len(pairs), floor=True
+        ),
     ]
     for backend in backends:
         decoder = AWSEventStreamDecoder(backend)
+        target = 30.0 if backend == "native" else None
         cases.append(
-            Case("sdk-decoder", f"anthropic_eventstream ({backend})", partial(_iterate, decoder, chunks), len(pairs))
+            Case(
+                "sdk-decoder",
+                f"anthropic_eventstream ({backend})",
+                partial(_iterate, decoder, chunks),
+                len(pairs),
+                target=target,
+            )
         )
     return cases
 
@@ -128,7 +156,16 @@ def framing_cases(
         return n
 
     cases = [Case(group, "botocore EventStreamBuffer", botocore, frames, baseline=True)]
-    cases += [Case(group, f"EventStreamDecoder.feed ({b})", partial(ours, b), frames) for b in backends]
+    cases += [
+        Case(
+            group,
+            f"EventStreamDecoder.feed ({b})",
+            partial(ours, b),
+            frames,
+            target=30.0 if b == "native" and group == "framing" else None,
+        )
+        for b in backends
+    ]
     return cases
 
 
@@ -167,8 +204,10 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
         fast_async = _anthropic.accelerate(
             testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend
         )
-        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events))
-        cases.append(Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events))
+        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events, target=1.7))
+        cases.append(
+            Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events, target=1.7)
+        )
     return cases
 
 
@@ -192,6 +231,7 @@ def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 
                 frames,
                 base,
                 "cost",
+                target=1.2 if size > 1024 * 1024 else None,
             )
         )
         (boto,) = [c for c in framing_cases(body, size, backends=()) if c.baseline]
@@ -247,5 +287,5 @@ def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
 
     return [
         Case("botocore EventStream", "stock botocore", iterate, events, baseline=True),
-        Case("botocore EventStream", "install_botocore()", installed, events),
+        Case("botocore EventStream", "install_botocore()", installed, events, target=3.0),
     ]
