@@ -70,7 +70,12 @@ def test_bench_runs_quickly() -> None:
     result = cli("bench", "--deltas", "300")
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
-    for needle in ["stock anthropic AWSEventStreamDecoder", "botocore EventStreamBuffer", "baseline", "(target >= 30x: "]:
+    for needle in [
+        "stock anthropic AWSEventStreamDecoder",
+        "botocore EventStreamBuffer",
+        "baseline",
+        "(target >= 30x: ",
+    ]:
         assert needle in out
     floor = next(line for line in out.splitlines() if line.strip().startswith("floor:"))
     assert "the floor" in floor and "faster" not in floor

@@ -376,24 +376,34 @@ def _incomplete(first: Any, last: Any) -> IncompleteStreamError | None:
     return None
 
 
+#: Events that carry no content: a stream may be sent again while it has shown only these.
+_BEFORE_CONTENT = frozenset({"message_start", "content_block_start", "ping"})
+
+
 class StreamDecoder:
     """The decoder an opted-in client gives each of its streams: the SSE decoder underneath (ours for
     Bedrock, the SDK's own for first-party and Vertex), plus the stream's integrity check, and every
     ``EventStreamError`` raised as the SDK's ``APIConnectionError`` for the stream's request.
 
     Everything a stream needs is here, in an object made for that stream, so that it keeps the behaviour it
-    was created with whatever is installed or uninstalled later.
+    was created with whatever is installed or uninstalled later. With ``retry_before_content``, the client
+    reads the first events ahead (``read_ahead``) before handing the stream over; they are replayed here.
     """
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
         #: the stream's request, set by the client once the stream exists (see ``_bind_request``)
         self.request: Any = None
+        #: events read ahead, to be replayed first; then the running source they came from
+        self._replay: list[Any] = []
+        self._source: Any = None
+        #: an error found while reading ahead that is not to be retried: raised after the replay
+        self._failure: Exception | None = None
 
     def _broken(self, exc: EventStreamError) -> Exception:
         return sdk().connection_error(message=f"stream broken: {exc}", request=self.request)  # type: ignore[call-arg]
 
-    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+    def _checked(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
         first = last = None
         try:
             for event in self._inner.iter_bytes(iterator):
@@ -408,7 +418,7 @@ class StreamDecoder:
         except EventStreamError as exc:
             raise self._broken(exc) from exc
 
-    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
         first = last = None
         try:
             async for event in self._inner.aiter_bytes(iterator):
@@ -422,6 +432,51 @@ class StreamDecoder:
                 raise incomplete
         except EventStreamError as exc:
             raise self._broken(exc) from exc
+
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+        source = self._source if self._source is not None else self._checked(iterator)
+        yield from self._replay
+        self._replay = []
+        if self._failure is not None:
+            raise self._failure
+        yield from source
+
+    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+        source = self._source if self._source is not None else self._achecked(iterator)
+        for event in self._replay:
+            yield event
+        self._replay = []
+        if self._failure is not None:
+            raise self._failure
+        async for event in source:
+            yield event
+
+    def read_ahead(self, response: Any) -> Any:
+        """Reads events until the first content event; returns the error that came first (an ``error``
+        event's body, or the ``APIConnectionError`` of a broken or incomplete stream), if one did."""
+        self._source = self._checked(response.iter_bytes())
+        try:
+            for event in self._source:
+                self._replay.append(event)
+                if event.event == "error" or _event_type(event) not in _BEFORE_CONTENT:
+                    return event if event.event == "error" else None
+        except Exception as exc:
+            self._failure = exc
+            return exc
+        return None
+
+    async def aread_ahead(self, response: Any) -> Any:
+        """The async twin of ``read_ahead``."""
+        self._source = self._achecked(response.aiter_bytes())
+        try:
+            async for event in self._source:
+                self._replay.append(event)
+                if event.event == "error" or _event_type(event) not in _BEFORE_CONTENT:
+                    return event if event.event == "error" else None
+        except Exception as exc:
+            self._failure = exc
+            return exc
+        return None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -454,21 +509,48 @@ def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
     return _ours(_make_status_error)
 
 
-def _bind_request(result: Any) -> None:
-    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries)."""
+def _bind_request(result: Any) -> StreamDecoder | None:
+    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries); returns the decoder."""
     decoder = getattr(result, "_decoder", None)
-    if isinstance(decoder, StreamDecoder):
-        decoder.request = result.response.request
+    if not isinstance(decoder, StreamDecoder):
+        return None
+    decoder.request = result.response.request
+    return decoder
 
 
-def _stream_binding(original: Callable[..., Any], is_async: bool) -> Callable[..., Any]:
-    """Wraps ``_process_response``, where the client turns a response into a ``Stream``."""
+def _to_retry(client: Any, stream: Any, found: Any, options: Any, retries_taken: int) -> Exception | None:
+    """What reading ahead found before any content, if it is to go through the SDK's own retry loop (which
+    applies its ``max_retries``, backoff, ``retry-after`` and ``x-should-retry`` rules and logs the retry):
+    an error the SDK would retry, with a retry left. Anything else stays with the stream, to be raised where it
+    would be without the flag."""
+    if found is None:
+        return None
+    if isinstance(found, Exception):
+        error, retryable = found, isinstance(found, sdk().connection_error)
+    else:
+        body = found.json()
+        error = client._make_status_error(f"{body}", body=body, response=stream.response)
+        retryable = client._should_retry(error.response)
+    if retryable and retries_taken < options.get_max_retries(client.max_retries):
+        return error
+    return None
+
+
+def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_content: bool) -> Callable[..., Any]:
+    """Wraps ``_process_response``, where the client turns a response into a ``Stream``, inside the SDK's retry
+    loop: binds the stream's decoder to its request and, with ``retry_before_content``, reads ahead."""
     if is_async:
 
         @functools.wraps(original)
         async def _process_response_async(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = await original(self, *args, **kwargs)
-            _bind_request(result)
+            decoder = _bind_request(result)
+            if retry_before_content and decoder is not None:
+                found = await decoder.aread_ahead(result.response)
+                error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
+                if error is not None:
+                    await result.response.aclose()
+                    raise error
             return result
 
         return _ours(_process_response_async)
@@ -476,7 +558,13 @@ def _stream_binding(original: Callable[..., Any], is_async: bool) -> Callable[..
     @functools.wraps(original)
     def _process_response(self: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)
-        _bind_request(result)
+        decoder = _bind_request(result)
+        if retry_before_content and decoder is not None:
+            found = decoder.read_ahead(result.response)
+            error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
+            if error is not None:
+                result.response.close()
+                raise error
         return result
 
     return _ours(_process_response)
@@ -533,10 +621,22 @@ def _client_classes() -> list[tuple[type, bool, bool]]:
     return classes
 
 
-def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, backend: str | None) -> list[Patch]:
+def _retry_loop_probe(cls: type) -> None:
+    """``retry_before_content`` raises what it finds from ``_process_response``, so the SDK's retry loop must
+    cover ``_process_response`` and decide by exception (``_should_retry_exception``). Older SDKs (anthropic
+    0.40, say) retried only HTTP status errors, by recursion, outside it: there the flag is refused."""
+    for name, parameters in (("_should_retry_exception", "(self, err)"), ("_should_retry", "(self, response)")):
+        check(Patch(cls, name, lambda original: original, parameters=parameters))
+
+
+def _client_patches(
+    cls: type, *, is_bedrock: bool, is_async: bool, backend: str | None, retry_before_content: bool = False
+) -> list[Patch]:
     """What opting in changes on one client class."""
     if is_bedrock:
         sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
+    if retry_before_content:
+        _retry_loop_probe(cls)
     return [
         Patch(
             cls,
@@ -548,7 +648,7 @@ def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, backend: str
         Patch(
             cls,
             "_process_response",
-            functools.partial(_stream_binding, is_async=is_async),
+            functools.partial(_stream_binding, is_async=is_async, retry_before_content=retry_before_content),
             kind="coroutine function" if is_async else "function",
             parameters="(self, *, cast_to, options, response, stream, stream_cls, retries_taken)",
         ),
@@ -558,17 +658,23 @@ def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, backend: str
 _installed = Patches()
 
 
-def install(*, backend: str | None = None) -> None:
+def install(*, backend: str | None = None, retry_before_content: bool = False) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
     client (first-party and Vertex too) raises mid-stream errors as the SDK's typed exception with the real
     status, and a broken or incomplete stream as ``APIConnectionError``. ``backend`` forces ``"native"`` or
     ``"python"`` (default: ``anthropic_eventstream.BACKEND``). Calling it again replaces the earlier opt-in.
 
+    ``retry_before_content``: ``messages.create(stream=True)`` and ``messages.stream()`` read ahead to the first
+    content event before handing the stream over, and a retryable error before it (408, 409, 429, 5xx, a broken
+    or incomplete stream) goes through the SDK's own retry loop; the caller sees one clean stream.
+
     Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed."""
     patches = [
         patch
         for cls, is_bedrock, is_async in _client_classes()
-        for patch in _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend)
+        for patch in _client_patches(
+            cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend, retry_before_content=retry_before_content
+        )
     ]
     _installed.apply(patches)
 
@@ -583,21 +689,28 @@ def is_installed() -> bool:
     return _installed.active
 
 
-_ACCELERATED: dict[tuple[type, str | None], type] = {}
+_ACCELERATED: dict[tuple[type, str | None, bool], type] = {}
 _accelerated_lock = threading.Lock()
 
 
-def _accelerated_class(cls: type, backend: str | None) -> type:
+def _accelerated_class(cls: type, backend: str | None, retry_before_content: bool) -> type:
     """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and backend): the same
     patches as ``install()``, made from the SDK's originals, held by the subclass itself."""
     with _accelerated_lock:
-        if (cls, backend) not in _ACCELERATED:
+        key = (cls, backend, retry_before_content)
+        if key not in _ACCELERATED:
             covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
             base = next((c for c in cls.__mro__ if c in covered), None)
             if base is None:
                 raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
             is_bedrock, is_async = covered[base]
-            patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend)
+            patches = _client_patches(
+                cls,
+                is_bedrock=is_bedrock,
+                is_async=is_async,
+                backend=backend,
+                retry_before_content=retry_before_content,
+            )
             namespace: dict[str, Any] = {patch.name: patch.make(check(patch)) for patch in patches}
             namespace.update(
                 __anthropic_eventstream_accelerated__=True,
@@ -605,14 +718,14 @@ def _accelerated_class(cls: type, backend: str | None) -> type:
                 __qualname__=cls.__qualname__,
                 __doc__=cls.__doc__,
             )
-            _ACCELERATED[cls, backend] = type(cls.__name__, (cls,), namespace)
-        return _ACCELERATED[cls, backend]
+            _ACCELERATED[key] = type(cls.__name__, (cls,), namespace)
+        return _ACCELERATED[key]
 
 
 _C = TypeVar("_C")
 
 
-def accelerate(client: _C, *, backend: str | None = None) -> _C:
+def accelerate(client: _C, *, backend: str | None = None, retry_before_content: bool = False) -> _C:
     """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client.
 
     The client's class becomes a subclass of its own class that holds the patches itself, so ``isinstance``
@@ -620,5 +733,5 @@ def accelerate(client: _C, *, backend: str | None = None) -> _C:
     cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
-    client.__class__ = _accelerated_class(cls, backend)
+    client.__class__ = _accelerated_class(cls, backend, retry_before_content)
     return client

@@ -24,6 +24,7 @@ from typing import Any, Union
 from ._framing import encode_message
 
 __all__ = [
+    "Replies",
     "anthropic_sse",
     "bedrock_stream",
     "bedrock_transport",
@@ -157,8 +158,23 @@ def _pieces(body: bytes | Sequence[bytes], chunk_size: int) -> list[bytes]:
     return split(body, chunk_size) if isinstance(body, (bytes, bytearray)) else [bytes(p) for p in body]
 
 
+class Replies:
+    """Successive answers: the n-th request gets the n-th body (and the last one again after that), with
+    optional extra headers per answer. ``requests`` counts the requests made, to test retries."""
+
+    def __init__(self, *bodies: bytes | Sequence[bytes], headers: Sequence[Mapping[str, str]] = ()) -> None:
+        self.bodies = list(bodies)
+        self.headers = list(headers)
+        self.requests = 0
+
+    def next(self) -> tuple[bytes | Sequence[bytes], Mapping[str, str]]:
+        index = min(self.requests, len(self.bodies) - 1)
+        self.requests += 1
+        return self.bodies[index], self.headers[index] if index < len(self.headers) else {}
+
+
 def bedrock_transport(
-    body: bytes | Sequence[bytes],
+    body: bytes | Sequence[bytes] | Replies,
     *,
     chunk_size: int = 16 * 1024,
     status: int = 200,
@@ -166,10 +182,11 @@ def bedrock_transport(
     content_type: str = "application/vnd.amazon.eventstream",
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """A mock transport (of the SDK's HTTP library) answering every request with ``body``, delivered in
-    ``chunk_size`` pieces (or in the given pieces), with Bedrock's response headers."""
+    """A mock transport (of the SDK's HTTP library) answering every request with ``body`` (or each with the
+    next of ``Replies``), delivered in ``chunk_size`` pieces (or in the given pieces), with Bedrock's response
+    headers."""
     http = http_module()
-    pieces = _pieces(body, chunk_size)
+    replies = body if isinstance(body, Replies) else Replies(body)
     response_headers = {
         "content-type": content_type,
         "x-amzn-requestid": request_id,
@@ -178,20 +195,27 @@ def bedrock_transport(
     }
 
     class Body(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, pieces: list[bytes]) -> None:
+            self.pieces = pieces
+
         def __iter__(self) -> Iterator[bytes]:
-            yield from pieces
+            yield from self.pieces
 
         async def __aiter__(self) -> Any:
-            for piece in pieces:
+            for piece in self.pieces:
                 yield piece
 
     def handler(request: Any) -> Any:
-        return http.Response(status, headers=response_headers, stream=Body(), request=request)
+        reply, extra = replies.next()
+        pieces = _pieces(reply, chunk_size)
+        return http.Response(status, headers={**response_headers, **extra}, stream=Body(pieces), request=request)
 
     return http.MockTransport(handler)
 
 
-def mock_bedrock_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+def mock_bedrock_client(
+    body: bytes | Sequence[bytes] | Replies, *, is_async: bool = False, max_retries: int = 0, **transport: Any
+) -> Any:
     """An ``AnthropicBedrock`` (or ``AsyncAnthropicBedrock``) whose every request is answered with
     ``body``; keyword arguments go to ``bedrock_transport``. No retries, dummy credentials, no network."""
     from anthropic import AnthropicBedrock, AsyncAnthropicBedrock
@@ -202,7 +226,7 @@ def mock_bedrock_client(body: bytes | Sequence[bytes], *, is_async: bool = False
         aws_access_key="testing",
         aws_secret_key="testing",
         aws_region="us-east-1",
-        max_retries=0,
+        max_retries=max_retries,
         http_client=http_cls(transport=bedrock_transport(body, **transport)),
     )
 
@@ -212,7 +236,9 @@ def anthropic_sse(events: Iterable[Mapping[str, Any]]) -> bytes:
     return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
 
 
-def mock_anthropic_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+def mock_anthropic_client(
+    body: bytes | Sequence[bytes] | Replies, *, is_async: bool = False, max_retries: int = 0, **transport: Any
+) -> Any:
     """A first-party ``Anthropic`` (or ``AsyncAnthropic``) client answering with the SSE ``body``."""
     from anthropic import Anthropic, AsyncAnthropic
 
@@ -221,11 +247,13 @@ def mock_anthropic_client(body: bytes | Sequence[bytes], *, is_async: bool = Fal
     transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
     client_cls, http_cls = (AsyncAnthropic, http.AsyncClient) if is_async else (Anthropic, http.Client)
     return client_cls(
-        api_key="testing", max_retries=0, http_client=http_cls(transport=bedrock_transport(body, **transport))
+        api_key="testing", max_retries=max_retries, http_client=http_cls(transport=bedrock_transport(body, **transport))
     )
 
 
-def mock_vertex_client(body: bytes | Sequence[bytes], *, is_async: bool = False, **transport: Any) -> Any:
+def mock_vertex_client(
+    body: bytes | Sequence[bytes] | Replies, *, is_async: bool = False, max_retries: int = 0, **transport: Any
+) -> Any:
     """An ``AnthropicVertex`` (or ``AsyncAnthropicVertex``) client answering with the SSE ``body`` (Vertex
     streams are first-party SSE)."""
     from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
@@ -238,6 +266,6 @@ def mock_vertex_client(body: bytes | Sequence[bytes], *, is_async: bool = False,
         region="us-east5",
         project_id="testing",
         access_token="testing",
-        max_retries=0,
+        max_retries=max_retries,
         http_client=http_cls(transport=bedrock_transport(body, **transport)),
     )
