@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test test-long lint venv build wheel cargo-test pytest sdk-matrix sdk-suite python-matrix package-check bench fuzz-smoke clean
+.PHONY: demo test test-long lint venv build wheel cargo-test pytest sdk-matrix sdk-suite python-matrix reach package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -26,7 +26,7 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: lint cargo-test pytest sdk-matrix sdk-suite python-matrix package-check fuzz-smoke
+test: lint cargo-test pytest sdk-matrix sdk-suite python-matrix reach package-check fuzz-smoke
 
 # Style and types: ruff, rustfmt, clippy (pedantic), mypy --strict, and the stub checked against the extension.
 lint: build
@@ -88,7 +88,7 @@ sdk-matrix: wheel
 	done
 
 # The anthropic SDK's own tests (from its sdist), stock and under install(): every test failing only when
-# installed must fail for a documented, intended reason (tests/sdk_suite/compare.py says which).
+# installed must fail for a documented, intended reason (tests/upstream/compare.py says which).
 SDK_SUITE_VERSION ?= 2.12.0
 SDK_SUITE := .venvs/sdk-suite
 SDK_SUITE_SOURCE := $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION)
@@ -102,7 +102,25 @@ sdk-suite: wheel
 	rm -rf $(SDK_SUITE)/src && mkdir -p $(SDK_SUITE)/src
 	$(SDK_SUITE)/bin/pip download -q --no-binary :all: --no-deps -d $(SDK_SUITE)/src anthropic==$(SDK_SUITE_VERSION)
 	tar xzf $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION).tar.gz -C $(SDK_SUITE)/src
-	$(SDK_SUITE)/bin/python tests/sdk_suite/compare.py $(SDK_SUITE_SOURCE) $(SDK_SUITE_TESTS)
+	$(SDK_SUITE)/bin/python tests/upstream/compare.py $(SDK_SUITE_SOURCE) $(SDK_SUITE_TESTS)
+
+# Reach: aiobotocore's real classes, litellm's Bedrock decoder and botocore's own event-stream tests, each
+# under install_botocore(), in a venv of their own (aiobotocore pins botocore; litellm is large).
+REACH := .venvs/reach
+reach: wheel
+	$(PYTHON) -m venv --clear $(REACH)
+	$(REACH)/bin/pip install -q --upgrade pip
+	$(REACH)/bin/pip install -q -r requirements/reach.txt
+	$(REACH)/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
+	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_REQUIRE_REACH=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
+	  $(REACH)/bin/python -m pytest -q -p no:cacheprovider tests/test_reach.py tests/test_litellm.py
+	rm -rf $(REACH)/src && mkdir -p $(REACH)/src
+	$(REACH)/bin/pip download -q --no-binary :all: --no-deps -d $(REACH)/src \
+	  botocore==$$($(REACH)/bin/python -c 'import botocore; print(botocore.__version__)')
+	tar xzf $(REACH)/src/botocore-*.tar.gz -C $(REACH)/src --wildcards '*/tests/__init__.py' '*/tests/unit/__init__.py' \
+	  '*/tests/unit/test_eventstream.py'
+	cd $(REACH)/src/botocore-*/ && PYTHONPATH=$(CURDIR)/tests/upstream $(CURDIR)/$(REACH)/bin/python -m pytest -q \
+	  -p no:cacheprovider -p ae_botocore_installed tests/unit/test_eventstream.py
 
 # What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
 # a bare venv with no Rust toolchain on PATH.

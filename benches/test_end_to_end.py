@@ -13,7 +13,11 @@ def test_end_to_end(timed, case):
     timed(case)
 
 
-BOTOCORE_CASES = _bench.botocore_cases(_bench.bedrock_body())
+BOTOCORE_CASES = [
+    *_bench.botocore_cases(_bench.bedrock_body()),
+    *_bench.botocore_cases(_bench.converse_body(), "ConverseStream"),
+    *_bench.aiobotocore_cases(_bench.bedrock_body()),
+]
 
 
 @pytest.mark.parametrize("case", BOTOCORE_CASES, ids=[c.name for c in BOTOCORE_CASES])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import struct
@@ -64,3 +65,11 @@ def load_vectors() -> tuple[dict[str, bytes], dict[str, Any]]:
 
 def header_from_json(value: Any) -> Any:
     return bytes.fromhex(value["bytes"]) if isinstance(value, dict) else value
+
+
+def require(module: str, reason: str) -> Any:
+    """``pytest.importorskip``, except under ``ANTHROPIC_EVENTSTREAM_REQUIRE_REACH`` (``make reach``), where the
+    module was installed on purpose and its absence must fail the run."""
+    if os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_REACH"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=reason)

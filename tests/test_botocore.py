@@ -208,3 +208,111 @@ def test_uninstall_restores_botocore_exactly() -> None:
     assert EventStream.__dict__["_parse_event"] is not before["_parse_event"]
     ae.uninstall_botocore()
     assert dict(EventStream.__dict__) == before
+
+
+# -- the shortcuts for the commonest bedrock-runtime events: exactly botocore's parse -------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.helpers import property_settings  # noqa: E402
+
+CHUNK_HEADERS = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
+
+
+def parsed_both(spec: tuple[str, str, str], frames: list[bytes]) -> tuple[Any, Any]:
+    """``repr`` of what stock botocore and ``install_botocore()`` yield (order of members included)."""
+    stock = iterate(spec, frames)
+    ae.install_botocore()
+    try:
+        ours = iterate(spec, frames)
+    finally:
+        ae.uninstall_botocore()
+    return repr(stock[0]) + type(stock[1]).__name__, repr(ours[0]) + type(ours[1]).__name__
+
+
+def b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()
+
+
+INVOKE_PAYLOADS = [
+    '{"bytes":"' + b64(b'{"type":"ping"}') + '","p":"abc"}',
+    '{"bytes":"' + b64(b"x") + '"}',
+    '{"bytes":"' + b64(b"xy") + '"}',
+    '{"bytes":""}',
+    '{"bytes":"fR=="}',  # non-canonical trailing bits
+    '{"bytes":"e30","p":"a"}',  # missing padding
+    '{"bytes":"e3 0=","p":"a"}',  # not base64: botocore skips the space
+    '{"bytes":"e30=","p":"a-b"}',
+    '{"bytes": "e30="}',
+    '{"p":"a","bytes":"e30="}',
+    '{"bytes":"e30=","x":1}',
+    '{"bytes":null}',
+    '{"p":"only"}',
+    "[]",
+    "not json",
+]
+
+
+@pytest.mark.parametrize("payload", INVOKE_PAYLOADS)
+@pytest.mark.parametrize("headers", ["event", "no-message-type"])
+def test_the_invoke_shortcut_is_botocores_parse(payload: str, headers: str) -> None:
+    names = dict(CHUNK_HEADERS)
+    if headers == "no-message-type":
+        del names[":message-type"]
+    frame = encode_message(names, payload.encode())
+    stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [frame])
+    assert ours == stock
+
+
+def converse_delta(payload: str) -> bytes:
+    return event("contentBlockDelta", payload.encode(), **{":content-type": "application/json"})
+
+
+CONVERSE_PAYLOADS = [
+    '{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abc"}',
+    '{"delta":{"text":"Hi"},"contentBlockIndex":3}',
+    '{"contentBlockIndex":0,"delta":{"text":"caf\\u00e9 \\ud83d\\ude00"}}',
+    '{"contentBlockIndex":0,"delta":{"text":"\\ud800"}}',
+    '{"contentBlockIndex":true,"delta":{"text":"Hi"}}',
+    '{"contentBlockIndex":1.0,"delta":{"text":"Hi"}}',
+    '{"contentBlockIndex":"1","delta":{"text":"Hi"}}',
+    '{"contentBlockIndex":0,"delta":{"text":null}}',
+    '{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{\\"a\\""}}}',
+    '{"contentBlockIndex":0,"delta":{"text":"a","toolUse":{"input":"x"}}}',
+    '{"contentBlockIndex":0,"delta":{"somethingNew":{"x":1}}}',
+    '{"contentBlockIndex":0,"delta":{"text":"Hi"},"extra":{"y":2}}',
+    '{"contentBlockIndex":0}',
+    '{"contentBlockIndex":0,"delta":{"text":"a"},"delta":{"text":"b"}}',
+    '{"contentBlockIndex":0,"delta":{"text":"Hi"}} ',
+    "\ufeff{}",
+    "[]",
+]
+
+
+@pytest.mark.parametrize("payload", CONVERSE_PAYLOADS)
+def test_the_converse_shortcut_is_botocores_parse(payload: str) -> None:
+    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [converse_delta(payload)])
+    assert ours == stock
+
+
+@property_settings(300)
+@given(
+    st.one_of(st.text(max_size=20), st.none(), st.integers()),
+    st.one_of(st.integers(-5, 2**40), st.booleans(), st.floats(allow_nan=False), st.none()),
+    st.dictionaries(st.sampled_from(["p", "x", "delta2"]), st.text(max_size=5), max_size=2),
+)
+def test_generated_converse_deltas(text: Any, index: Any, extra: dict[str, str]) -> None:
+    payload = json.dumps({"contentBlockIndex": index, "delta": {"text": text}, **extra})
+    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [converse_delta(payload)])
+    assert ours == stock
+
+
+@property_settings(300)
+@given(st.binary(max_size=64), st.text(alphabet="abcXYZ019-_ ", max_size=8))
+def test_generated_invoke_chunks(data: bytes, padding: str) -> None:
+    payload = json.dumps({"bytes": b64(data), "p": padding}, separators=(",", ":"))
+    stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [encode_message(CHUNK_HEADERS, payload.encode())])
+    assert ours == stock

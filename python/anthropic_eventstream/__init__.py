@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._anthropic import AWSEventStreamDecoder, accelerate, install, is_installed, status_for_error, uninstall
 from ._backend import BACKEND, ENV_VAR
 from ._botocore import install_botocore, is_botocore_installed, uninstall_botocore
+from ._buffer import EventStreamBuffer
 from ._errors import (
     ChecksumMismatch,
     DuplicateHeader,
@@ -40,6 +41,7 @@ __all__ = [
     "AWSEventStreamDecoder",
     "ChecksumMismatch",
     "DuplicateHeader",
+    "EventStreamBuffer",
     "EventStreamDecoder",
     "EventStreamError",
     "HeaderType",

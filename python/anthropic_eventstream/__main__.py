@@ -85,7 +85,12 @@ def bench(*, deltas: int, out: TextIO) -> int:
         ("Framing only (target: >= 30x botocore)", _bench.framing_cases(body)),
         ("Whole messages.create(stream=True) iteration (target: >= 1.7x)", _bench.end_to_end_cases(body)),
         ("Chunk size (target: 5 MB within 1.2x of 16 KB)", _bench.chunking_cases(body)),
-        ("boto3: iterating a bedrock-runtime EventStream", _bench.botocore_cases(body)),
+        ("boto3: invoke_model_with_response_stream (target: >= 3x)", _bench.botocore_cases(body)),
+        (
+            "boto3: converse_stream (target: >= 2.5x)",
+            _bench.botocore_cases(_bench.converse_body(deltas), "ConverseStream"),
+        ),
+        ("aiobotocore: invoke_model_with_response_stream (target: >= 1.5x)", _bench.aiobotocore_cases(body)),
     ]
     total = sum(len(cases) for _, cases in groups)
     out.write(
@@ -94,6 +99,7 @@ def bench(*, deltas: int, out: TextIO) -> int:
     )
     done, started, show = 0, time.perf_counter(), sys.stderr.isatty()
     results = []
+    groups = [(title, cases) for title, cases in groups if cases]  # aiobotocore's only where it is installed
     for title, cases in groups:
         rows = []
         for case in cases:

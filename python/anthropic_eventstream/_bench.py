@@ -9,6 +9,7 @@ which is checked, so that a broken contender cannot look fast.
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 import time
 from collections.abc import Iterator
@@ -255,18 +256,57 @@ def measure(case: Case, *, min_time: float = 0.5, max_rounds: int = 50) -> float
     return best / case.events
 
 
-def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
-    """boto3's path: iterating a bedrock-runtime ``invoke_model_with_response_stream`` ``EventStream``
-    (botocore's parser included), stock vs ``install_botocore()``."""
-    from botocore.eventstream import EventStream
+def converse_body(deltas: int = DELTAS) -> bytes:
+    """A ``converse_stream`` body of ``deltas`` text deltas, as bedrock-runtime sends it."""
+    from ._framing import encode_message
+
+    def event(name: str, payload: str) -> bytes:
+        headers = {":event-type": name, ":content-type": "application/json", ":message-type": "event"}
+        return encode_message(headers, payload.encode())
+
+    frames = [event("messageStart", '{"role":"assistant","p":"abcdefgh"}')]
+    for i in range(deltas):
+        text = WORDS[i % len(WORDS)] + " "
+        frames.append(
+            event("contentBlockDelta", f'{{"contentBlockIndex":0,"delta":{{"text":"{text}"}},"p":"abcdefghijk"}}')
+        )
+    frames.append(event("contentBlockStop", '{"contentBlockIndex":0}'))
+    frames.append(event("messageStop", '{"stopReason":"end_turn"}'))
+    frames.append(
+        event(
+            "metadata",
+            json.dumps(
+                {
+                    "usage": {"inputTokens": 12, "outputTokens": deltas, "totalTokens": deltas + 12},
+                    "metrics": {"latencyMs": 812},
+                }
+            ),
+        )
+    )
+    return b"".join(frames)
+
+
+BOTO_TARGETS = {"InvokeModelWithResponseStream": 3.0, "ConverseStream": 2.5}
+BOTO_MEMBERS = {"InvokeModelWithResponseStream": "body", "ConverseStream": "stream"}
+
+
+def _bedrock_runtime_shape(operation: str) -> Any:
     from botocore.loaders import Loader
     from botocore.model import ServiceModel
+
+    model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
+    return model.operation_model(operation).output_shape.members[BOTO_MEMBERS[operation]]
+
+
+def botocore_cases(body: bytes, operation: str = "InvokeModelWithResponseStream", chunk: int = CHUNK) -> list[Case]:
+    """boto3's path: iterating a bedrock-runtime ``EventStream`` (``invoke_model_with_response_stream`` or
+    ``converse_stream``; botocore's parser included), stock vs ``install_botocore()``."""
+    from botocore.eventstream import EventStream
     from botocore.parsers import create_parser
 
     from ._botocore import install_botocore, uninstall_botocore
 
-    model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
-    shape = model.operation_model("InvokeModelWithResponseStream").output_shape.members["body"]
+    shape = _bedrock_runtime_shape(operation)
     parser = create_parser("rest-json")._event_stream_parser
     chunks = testing.split(body, chunk)
     events = frame_count(body)
@@ -276,7 +316,53 @@ def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
             return iter(chunks)
 
     def iterate() -> int:
-        return _consume(iter(EventStream(Raw(), shape, parser, "InvokeModelWithResponseStream")))
+        return _consume(iter(EventStream(Raw(), shape, parser, operation)))
+
+    def installed() -> int:
+        install_botocore()
+        try:
+            return iterate()
+        finally:
+            uninstall_botocore()
+
+    group = f"botocore {operation}"
+    return [
+        Case(group, "stock botocore", iterate, events, baseline=True),
+        Case(group, "install_botocore()", installed, events, target=BOTO_TARGETS[operation]),
+    ]
+
+
+def aiobotocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
+    """aiobotocore's path: iterating an ``AioEventStream`` (``invoke_model_with_response_stream``), stock vs
+    ``install_botocore()``; none where aiobotocore is not installed."""
+    try:
+        from aiobotocore.eventstream import AioEventStream
+        from aiobotocore.parsers import create_parser
+    except ImportError:
+        return []
+    from ._botocore import install_botocore, uninstall_botocore
+
+    shape = _bedrock_runtime_shape("InvokeModelWithResponseStream")
+    parser = create_parser("rest-json")._event_stream_parser
+    chunks = testing.split(body, chunk)
+    events = frame_count(body)
+
+    class Raw:
+        def __init__(self) -> None:
+            self.content = self
+
+        async def iter_chunks(self) -> Any:
+            for piece in chunks:
+                yield piece, False
+
+    def iterate() -> int:
+        async def go() -> int:
+            n = 0
+            async for _ in AioEventStream(Raw(), shape, parser, "InvokeModelWithResponseStream"):
+                n += 1
+            return n
+
+        return asyncio.run(go())
 
     def installed() -> int:
         install_botocore()
@@ -286,6 +372,6 @@ def botocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
             uninstall_botocore()
 
     return [
-        Case("botocore EventStream", "stock botocore", iterate, events, baseline=True),
-        Case("botocore EventStream", "install_botocore()", installed, events, target=3.0),
+        Case("aiobotocore AioEventStream", "stock aiobotocore", iterate, events, baseline=True),
+        Case("aiobotocore AioEventStream", "install_botocore()", installed, events, target=1.5),
     ]

@@ -18,7 +18,10 @@ changes is what goes wrong:
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
+import re
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -27,7 +30,7 @@ from ._anthropic import DEFAULT_ERROR_STATUS
 from ._framing import EventStreamDecoder, Message
 from ._patching import Patch, Patches
 
-__all__ = ["install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
+__all__ = ["as_botocore_error", "install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
 
 _BOTOCORE_CLASSES: dict[type[_errors.EventStreamError], type[_errors.EventStreamError]] = {}
 
@@ -53,7 +56,7 @@ def _botocore_class(ours: type[_errors.EventStreamError]) -> type[_errors.EventS
     return _BOTOCORE_CLASSES[ours]
 
 
-def _as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError:
+def as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError:
     return _botocore_class(type(exc))(str(exc), offset=exc.offset, messages=exc.messages)
 
 
@@ -68,12 +71,12 @@ def _raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
                 messages = decoder.feed(chunk)
             except _errors.EventStreamError as exc:
                 yield from exc.messages
-                raise _as_botocore_error(exc) from None
+                raise as_botocore_error(exc) from None
             yield from messages
         try:
             decoder.close()
         except _errors.EventStreamError as exc:
-            raise _as_botocore_error(exc) from None
+            raise as_botocore_error(exc) from None
 
     return _create_raw_event_generator
 
@@ -87,13 +90,97 @@ def model_status(output_shape: Any, headers: Any) -> int:
     return status if isinstance(status, int) else DEFAULT_ERROR_STATUS
 
 
+#: A chunk payload in exactly the shape bedrock-runtime sends: canonical base64 (so that botocore's lenient
+#: ``b64decode`` decodes it to the same bytes), alphanumeric padding.
+_BEDROCK_CHUNK = re.compile(
+    rb'\{"bytes":"((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"(?:,"p":"[A-Za-z0-9]*")?\}'
+)
+
+
+def _invoke_chunk(event: Any) -> Any:
+    """botocore's parse of an ``InvokeModelWithResponseStream`` ``chunk`` in Bedrock's own shape; ``None``
+    for anything else."""
+    headers = event.headers
+    if headers.get(":message-type") != "event" or headers.get(":event-type") != "chunk":
+        return None
+    match = _BEDROCK_CHUNK.fullmatch(bytes(event.payload))
+    if match is None:
+        return None
+    return {"chunk": {"bytes": base64.b64decode(match.group(1))}}
+
+
+def _converse_text_delta(order: tuple[str, ...], event: Any) -> Any:
+    """botocore's parse of a ``ConverseStream`` ``contentBlockDelta`` carrying a text delta (members in the
+    model's order, unknown members dropped, as botocore does); ``None`` for anything else."""
+    headers = event.headers
+    if headers.get(":message-type") != "event" or headers.get(":event-type") != "contentBlockDelta":
+        return None
+    try:
+        data = json.loads(bytes(event.payload).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if type(data) is not dict or not data.keys() <= {"delta", "contentBlockIndex", "p"}:
+        return None
+    delta, index = data.get("delta"), data.get("contentBlockIndex")
+    if type(delta) is not dict or list(delta) != ["text"] or type(delta["text"]) is not str or type(index) is not int:
+        return None
+    values = {"delta": {"text": delta["text"]}, "contentBlockIndex": index}
+    return {"contentBlockDelta": {name: values[name] for name in order}}
+
+
+def _is_plain(shape: Any, type_name: str, serialization: dict[str, Any] | None = None) -> bool:
+    """Whether ``shape`` is a ``type_name`` with exactly ``serialization``'s traits (none: no header,
+    payload or renaming trait that would change how botocore reads it)."""
+    return shape is not None and shape.type_name == type_name and shape.serialization == (serialization or {})
+
+
+EVENT = {"event": True}
+
+
+def _shortcut_for(shape: Any) -> Callable[[Any], Any] | None:
+    """An exact shortcut for the commonest event of a bedrock-runtime stream, checked against the service
+    model: only where its shapes are what the shortcut assumes."""
+    members: dict[str, Any] = dict(getattr(shape, "members", None) or {})
+    name = getattr(shape, "name", None)
+    if name == "ResponseStream":
+        chunk: Any = members.get("chunk")
+        if _is_plain(chunk, "structure", EVENT) and list(chunk.members) == ["bytes"]:
+            if _is_plain(chunk.members["bytes"], "blob"):
+                return _invoke_chunk
+    if name == "ConverseStreamOutput":
+        event: Any = members.get("contentBlockDelta")
+        if _is_plain(event, "structure", EVENT) and set(event.members) == {"delta", "contentBlockIndex"}:
+            delta, index = event.members["delta"], event.members["contentBlockIndex"]
+            if _is_plain(delta, "structure") and _is_plain(delta.members.get("text"), "string"):
+                if _is_plain(index, "integer"):
+                    return functools.partial(_converse_text_delta, tuple(event.members))
+    return None
+
+
+#: id(shape) -> (shape, its shortcut): the shape is kept so that its id is not reused.
+_SHORTCUTS: dict[int, tuple[Any, Callable[[Any], Any] | None]] = {}
+
+
+def _shortcut(shape: Any) -> Callable[[Any], Any] | None:
+    found = _SHORTCUTS.get(id(shape))
+    if found is None:
+        found = _SHORTCUTS[id(shape)] = (shape, _shortcut_for(shape))
+    return found[1]
+
+
 def _status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Wraps ``EventStream._parse_event``: botocore's own ``EventStreamError``, with the status the service
-    model gives the error instead of the flat 400 of ``to_response_dict``."""
+    """Wraps ``EventStream._parse_event``: the commonest bedrock-runtime events parsed by an exact shortcut,
+    everything else by botocore's own parser; and botocore's own ``EventStreamError``, with the status the
+    service model gives the error instead of the flat 400 of ``to_response_dict``."""
     from botocore.exceptions import EventStreamError
 
     @functools.wraps(original)
     def _parse_event(self: Any, event: Any) -> Any:
+        shortcut = _shortcut(self._output_shape)
+        if shortcut is not None:
+            parsed = shortcut(event)
+            if parsed is not None:
+                return parsed
         try:
             return original(self, event)
         except EventStreamError as exc:
@@ -104,24 +191,105 @@ def _status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
     return _parse_event
 
 
+def _aio_raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Replaces ``AioEventStream._create_raw_event_generator`` (aiobotocore reads ``content.iter_chunks()``)."""
+
+    @functools.wraps(original)
+    async def _create_raw_event_generator(self: Any) -> Any:
+        decoder = EventStreamDecoder()
+        async for chunk, _ in self._raw_stream.content.iter_chunks():
+            try:
+                messages = decoder.feed(chunk)
+            except _errors.EventStreamError as exc:
+                for message in exc.messages:
+                    yield message
+                raise as_botocore_error(exc) from None
+            for message in messages:
+                yield message
+        try:
+            decoder.close()
+        except _errors.EventStreamError as exc:
+            raise as_botocore_error(exc) from None
+
+    return _create_raw_event_generator
+
+
+def _aio_status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_status_from_model`` for aiobotocore's coroutine ``_parse_event``."""
+    from botocore.exceptions import EventStreamError
+
+    @functools.wraps(original)
+    async def _parse_event(self: Any, event: Any) -> Any:
+        shortcut = _shortcut(self._output_shape)
+        if shortcut is not None:
+            parsed = shortcut(event)
+            if parsed is not None:
+                return parsed
+        try:
+            return await original(self, event)
+        except EventStreamError as exc:
+            metadata = exc.response.setdefault("ResponseMetadata", {})
+            metadata["HTTPStatusCode"] = model_status(self._output_shape, event.headers)
+            raise
+
+    return _parse_event
+
+
+def _our_buffer(original: type) -> type:
+    """Our ``EventStreamBuffer``, marked (as every replacement is) so that ``check`` sees through it to
+    botocore's."""
+    from ._buffer import EventStreamBuffer
+
+    EventStreamBuffer.__wrapped__ = original  # type: ignore[attr-defined]
+    EventStreamBuffer.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
+    return EventStreamBuffer
+
+
 _installed = Patches()
 
 
-def install_botocore() -> None:
-    """Make botocore's ``EventStream`` decode with this package (idempotent). Raises ``SDKChangedError``
-    (and changes nothing) if botocore's ``EventStream`` is not what this version was written against."""
+def _patches() -> list[Patch]:
+    import botocore.eventstream
     from botocore.eventstream import EventStream
 
-    _installed.apply(
-        [
-            Patch(EventStream, "_create_raw_event_generator", _raw_events, parameters="(self)"),
-            Patch(EventStream, "_parse_event", _status_from_model, parameters="(self, event)"),
-        ]
-    )
+    patches = [
+        Patch(EventStream, "_create_raw_event_generator", _raw_events, parameters="(self)"),
+        Patch(EventStream, "_parse_event", _status_from_model, parameters="(self, event)"),
+        Patch(botocore.eventstream, "EventStreamBuffer", _our_buffer, kind="class", parameters="()"),
+    ]
+    try:
+        from aiobotocore.eventstream import AioEventStream
+    except ImportError:  # aiobotocore is optional
+        return patches
+    return [
+        *patches,
+        Patch(
+            AioEventStream,
+            "_create_raw_event_generator",
+            _aio_raw_events,
+            kind="async generator function",
+            parameters="(self)",
+        ),
+        Patch(
+            AioEventStream,
+            "_parse_event",
+            _aio_status_from_model,
+            kind="coroutine function",
+            parameters="(self, event)",
+        ),
+    ]
+
+
+def install_botocore() -> None:
+    """Make botocore's ``EventStream`` (and aiobotocore's ``AioEventStream``, when aiobotocore is installed)
+    decode with this package, and put ``anthropic_eventstream.EventStreamBuffer`` in place of
+    ``botocore.eventstream.EventStreamBuffer`` (idempotent). Raises ``SDKChangedError`` (and changes nothing)
+    if what it patches is not what this version was written against."""
+    _installed.apply(_patches())
 
 
 def uninstall_botocore() -> None:
-    """Give botocore's ``EventStream`` back exactly what it held."""
+    """Give botocore (and aiobotocore) back exactly what they held."""
     _installed.restore()
 
 

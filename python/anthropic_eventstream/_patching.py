@@ -17,7 +17,7 @@ from typing import Any, Callable, Literal
 
 __all__ = ["Patch", "Patches", "SDKChangedError", "check"]
 
-Kind = Literal["function", "coroutine function", "async generator function"]
+Kind = Literal["function", "coroutine function", "async generator function", "class"]
 
 
 class SDKChangedError(RuntimeError):
@@ -27,10 +27,10 @@ class SDKChangedError(RuntimeError):
 
 @dataclass(frozen=True)
 class Patch:
-    """Replace ``owner.name`` with ``make(original)``, where the original must be a ``kind`` whose parameters
-    are ``parameters`` (as ``describe`` writes them; ``None``: any)."""
+    """Replace ``owner.name`` (an attribute of a class or a module) with ``make(original)``, where the original
+    must be a ``kind`` whose parameters are ``parameters`` (as ``describe`` writes them; ``None``: any)."""
 
-    owner: type
+    owner: Any
     name: str
     make: Callable[[Any], Any]
     kind: Kind = "function"
@@ -38,6 +38,8 @@ class Patch:
 
     @property
     def target(self) -> str:
+        if inspect.ismodule(self.owner):
+            return f"{self.owner.__name__}.{self.name}"
         return f"{self.owner.__module__}.{self.owner.__qualname__}.{self.name}"
 
 
@@ -66,6 +68,7 @@ _KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
     "function": lambda f: inspect.isfunction(f) and not inspect.iscoroutinefunction(f),
     "coroutine function": inspect.iscoroutinefunction,
     "async generator function": inspect.isasyncgenfunction,
+    "class": inspect.isclass,
 }
 
 
@@ -97,7 +100,7 @@ class Patches:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         #: (owner, name, what the owner's own ``__dict__`` held before), in the order applied
-        self._applied: list[tuple[type, str, Any]] = []
+        self._applied: list[tuple[Any, str, Any]] = []
 
     @property
     def active(self) -> bool:
