@@ -73,3 +73,77 @@ def require(module: str, reason: str) -> Any:
     if os.environ.get("ANTHROPIC_EVENTSTREAM_REQUIRE_REACH"):
         return importlib.import_module(module)
     return pytest.importorskip(module, reason=reason)
+
+
+REQUEST: dict[str, Any] = {
+    "model": "claude-test-model",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "Hi"}],
+}
+
+
+def drive(client: Any, is_async: bool, *, helper: bool = False) -> tuple[list[str], BaseException | None]:
+    """The types of the events a client streams and the exception that ended the stream, if any: through
+    ``messages.create(stream=True)``, or the ``messages.stream()`` helper; sync or async."""
+    import asyncio
+
+    seen: list[str] = []
+    if not is_async:
+        try:
+            if helper:
+                with client.messages.stream(**REQUEST) as stream:
+                    seen.extend(event.type for event in stream)
+            else:
+                seen.extend(event.type for event in client.messages.create(**REQUEST, stream=True))
+        except Exception as exc:
+            return seen, exc
+        return seen, None
+
+    async def run() -> BaseException | None:
+        try:
+            if helper:
+                async with client.messages.stream(**REQUEST) as stream:
+                    async for event in stream:
+                        seen.append(event.type)
+            else:
+                async for event in await client.messages.create(**REQUEST, stream=True):
+                    seen.append(event.type)
+        except Exception as exc:
+            return exc
+        return None
+
+    return seen, asyncio.run(run())
+
+
+def sdk_state() -> dict[tuple[str, str], Any]:
+    """What every class the shims may touch holds in its own ``__dict__``, to check an exact restore."""
+    import itertools
+
+    import anthropic
+    from anthropic._streaming import AsyncStream, Stream
+    from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
+    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
+    from botocore import eventstream
+
+    owners = [
+        AnthropicBedrock,
+        AsyncAnthropicBedrock,
+        anthropic.Anthropic,
+        anthropic.AsyncAnthropic,
+        AnthropicVertex,
+        AsyncAnthropicVertex,
+        Stream,
+        AsyncStream,
+        eventstream.EventStream,
+        eventstream,
+    ]
+    names = [
+        "_make_sse_decoder",
+        "_make_status_error",
+        "_process_response",
+        "_iter_events",
+        "_create_raw_event_generator",
+        "_parse_event",
+        "EventStreamBuffer",
+    ]
+    return {(getattr(o, "__name__", ""), n): o.__dict__.get(n, "<absent>") for o, n in itertools.product(owners, names)}

@@ -3,8 +3,6 @@ a loud, all-or-nothing opt-in when the SDK changed. Sync and async, both backend
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 from typing import Any, Callable
 
 import pytest
@@ -14,9 +12,9 @@ botocore = pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import _anthropic, testing  # noqa: E402
+from tests.helpers import REQUEST, drive, sdk_state  # noqa: E402
 
 SDK_MAJOR = int(anthropic.__version__.split(".")[0])
-REQUEST = dict(model="claude-test-model", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
 EVENTS = testing.message_events("An answer that gets cut off between two frames.")
 
 
@@ -47,34 +45,7 @@ CLIENTS: dict[str, Callable[[list[Any], bool], Any]] = {
 
 
 def consume(client: Any, is_async: bool, *, helper: bool = False) -> tuple[list[str], BaseException | None]:
-    """Event types the client yields and the exception that ended the stream, through ``create(stream=True)``
-    or the ``messages.stream()`` helper."""
-    seen: list[str] = []
-    if not is_async:
-        try:
-            if helper:
-                with client.messages.stream(**REQUEST) as stream:
-                    seen.extend(event.type for event in stream)
-            else:
-                seen.extend(event.type for event in client.messages.create(**REQUEST, stream=True))
-        except Exception as exc:
-            return seen, exc
-        return seen, None
-
-    async def run() -> BaseException | None:
-        try:
-            if helper:
-                async with client.messages.stream(**REQUEST) as stream:
-                    async for event in stream:
-                        seen.append(event.type)
-            else:
-                async for event in await client.messages.create(**REQUEST, stream=True):
-                    seen.append(event.type)
-        except Exception as exc:
-            return exc
-        return None
-
-    return seen, asyncio.run(run())
+    return drive(client, is_async, helper=helper)
 
 
 def assert_incomplete(exc: BaseException | None) -> None:
@@ -199,30 +170,6 @@ def test_botocore_errors_stay_botocores_classes() -> None:
 
 
 # -- a loud, all-or-nothing opt-in -------------------------------------------------------------------------------
-
-
-def sdk_state() -> dict[tuple[str, str], Any]:
-    from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
-    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
-    from botocore.eventstream import EventStream
-
-    classes = [
-        AnthropicBedrock,
-        AsyncAnthropicBedrock,
-        anthropic.Anthropic,
-        anthropic.AsyncAnthropic,
-        AnthropicVertex,
-        AsyncAnthropicVertex,
-        EventStream,
-    ]
-    names = [
-        "_make_sse_decoder",
-        "_make_status_error",
-        "_process_response",
-        "_create_raw_event_generator",
-        "_parse_event",
-    ]
-    return {(c.__name__, n): c.__dict__.get(n, "<absent>") for c, n in itertools.product(classes, names)}
 
 
 def test_install_covers_vertex_and_restores_exactly(backend: str) -> None:

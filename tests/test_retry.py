@@ -15,8 +15,8 @@ pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import testing  # noqa: E402
+from tests.helpers import REQUEST, drive  # noqa: E402
 
-REQUEST = dict(model="claude-test-model", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
 EVENTS = testing.message_events("Sent again before any content was shown.")
 FAST = {"retry-after-ms": "1"}  # the SDK honours it, so that retries take a millisecond
 HAS_RETRY_LOOP = hasattr(anthropic._base_client.BaseClient, "_should_retry_exception")
@@ -66,32 +66,7 @@ def stream(
     kind: str, replies: testing.Replies, is_async: bool, *, helper: bool = False, retries: int = 2
 ) -> tuple[list[str], Any]:
     client = CLIENTS[kind](replies, is_async=is_async, max_retries=retries, chunk_size=64)
-    seen: list[str] = []
-    if not is_async:
-        try:
-            if helper:
-                with client.messages.stream(**REQUEST) as s:
-                    seen.extend(e.type for e in s)
-            else:
-                seen.extend(e.type for e in client.messages.create(**REQUEST, stream=True))
-        except Exception as exc:
-            return seen, exc
-        return seen, None
-
-    async def run() -> Any:
-        try:
-            if helper:
-                async with client.messages.stream(**REQUEST) as s:
-                    async for e in s:
-                        seen.append(e.type)
-            else:
-                async for e in await client.messages.create(**REQUEST, stream=True):
-                    seen.append(e.type)
-        except Exception as exc:
-            return exc
-        return None
-
-    return seen, asyncio.run(run())
+    return drive(client, is_async, helper=helper)
 
 
 ALL = [e["type"] for e in EVENTS]

@@ -4,7 +4,6 @@ on both backends: typed mid-stream errors, parity with the stock decoder, trunca
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from typing import Any
 
@@ -15,6 +14,7 @@ pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import testing  # noqa: E402
+from tests.helpers import sdk_state  # noqa: E402
 
 pytestmark = pytest.mark.sdk
 SDK_MAJOR = int(anthropic.__version__.split(".")[0])
@@ -293,33 +293,17 @@ def test_message_stream_helper(installed: str) -> None:
 # -- opting in and out ----------------------------------------------------------------------------------------
 
 
-def _state() -> dict[tuple[str, str], Any]:
-    from anthropic._streaming import AsyncStream, Stream
-    from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
-
-    classes = [
-        AnthropicBedrock,
-        AsyncAnthropicBedrock,
-        anthropic.Anthropic,
-        anthropic.AsyncAnthropic,
-        Stream,
-        AsyncStream,
-    ]
-    names = ["_make_sse_decoder", "_make_status_error", "_iter_events"]
-    return {(c.__name__, n): c.__dict__.get(n, "<absent>") for c, n in itertools.product(classes, names)}
-
-
 def test_uninstall_restores_the_sdk_exactly(backend: str) -> None:
-    before = _state()
+    before = sdk_state()
     ae.install(backend=backend)
     assert ae.is_installed()
-    assert _state() != before
+    assert sdk_state() != before
     ae.install(backend=backend)  # idempotent
     ae.uninstall()
     assert not ae.is_installed()
-    assert _state() == before
+    assert sdk_state() == before
     ae.uninstall()  # harmless when not installed
-    assert _state() == before
+    assert sdk_state() == before
 
 
 def test_accelerate_one_client(backend: str) -> None:

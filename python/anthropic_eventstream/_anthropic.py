@@ -365,15 +365,30 @@ def _is_ping(event: Any) -> bool:
     return name == "ping" or (name in ("completion", None) and _event_type(event) == "ping")
 
 
-def _incomplete(first: Any, last: Any) -> IncompleteStreamError | None:
-    """Why a stream whose first and last (non-``ping``) events are these is incomplete, if it is."""
-    if first is None:
-        return IncompleteStreamError("the response ended without any event: the answer is missing")
-    if _event_type(first) == "message_start" and _event_type(last) != "message_stop":
-        return IncompleteStreamError(
-            f"the stream ended after a {_event_type(last)!r} event, without 'message_stop': the answer is incomplete"
-        )
-    return None
+class _Seen:
+    """What the integrity check needs of a stream: its first event and its last one that is not a ``ping``."""
+
+    __slots__ = ("first", "last")
+
+    def __init__(self) -> None:
+        self.first: Any = None
+        self.last: Any = None
+
+    def add(self, event: Any) -> None:
+        if self.first is None:
+            self.first = event
+        if not _is_ping(event):
+            self.last = event
+
+    def check_complete(self) -> None:
+        """``IncompleteStreamError`` for a stream with no event, or a Messages stream without ``message_stop``."""
+        if self.first is None:
+            raise IncompleteStreamError("the response ended without any event: the answer is missing")
+        if _event_type(self.first) == "message_start" and _event_type(self.last) != "message_stop":
+            raise IncompleteStreamError(
+                f"the stream ended after a {_event_type(self.last)!r} event, without 'message_stop': "
+                "the answer is incomplete"
+            )
 
 
 #: Events that carry no content: a stream may be sent again while it has shown only these.
@@ -404,32 +419,22 @@ class StreamDecoder:
         return sdk().connection_error(message=f"stream broken: {exc}", request=self.request)  # type: ignore[call-arg]
 
     def _checked(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        first = last = None
+        seen = _Seen()
         try:
             for event in self._inner.iter_bytes(iterator):
-                if first is None:
-                    first = event
-                if not _is_ping(event):
-                    last = event
+                seen.add(event)
                 yield event
-            incomplete = _incomplete(first, last)
-            if incomplete is not None:
-                raise incomplete
+            seen.check_complete()
         except EventStreamError as exc:
             raise self._broken(exc) from exc
 
     async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-        first = last = None
+        seen = _Seen()
         try:
             async for event in self._inner.aiter_bytes(iterator):
-                if first is None:
-                    first = event
-                if not _is_ping(event):
-                    last = event
+                seen.add(event)
                 yield event
-            incomplete = _incomplete(first, last)
-            if incomplete is not None:
-                raise incomplete
+            seen.check_complete()
         except EventStreamError as exc:
             raise self._broken(exc) from exc
 

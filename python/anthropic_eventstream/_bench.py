@@ -304,8 +304,6 @@ def botocore_cases(body: bytes, operation: str = "InvokeModelWithResponseStream"
     from botocore.eventstream import EventStream
     from botocore.parsers import create_parser
 
-    from ._botocore import install_botocore, uninstall_botocore
-
     shape = _bedrock_runtime_shape(operation)
     parser = create_parser("rest-json")._event_stream_parser
     chunks = testing.split(body, chunk)
@@ -318,18 +316,24 @@ def botocore_cases(body: bytes, operation: str = "InvokeModelWithResponseStream"
     def iterate() -> int:
         return _consume(iter(EventStream(Raw(), shape, parser, operation)))
 
-    def installed() -> int:
-        install_botocore()
-        try:
-            return iterate()
-        finally:
-            uninstall_botocore()
-
     group = f"botocore {operation}"
     return [
         Case(group, "stock botocore", iterate, events, baseline=True),
-        Case(group, "install_botocore()", installed, events, target=BOTO_TARGETS[operation]),
+        Case(
+            group, "install_botocore()", partial(_botocore_installed, iterate), events, target=BOTO_TARGETS[operation]
+        ),
     ]
+
+
+def _botocore_installed(run: Callable[[], int]) -> int:
+    """``run()`` with ``install_botocore()`` in force."""
+    from ._botocore import install_botocore, uninstall_botocore
+
+    install_botocore()
+    try:
+        return run()
+    finally:
+        uninstall_botocore()
 
 
 def aiobotocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
@@ -340,7 +344,6 @@ def aiobotocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
         from aiobotocore.parsers import create_parser
     except ImportError:
         return []
-    from ._botocore import install_botocore, uninstall_botocore
 
     shape = _bedrock_runtime_shape("InvokeModelWithResponseStream")
     parser = create_parser("rest-json")._event_stream_parser
@@ -364,14 +367,13 @@ def aiobotocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
 
         return asyncio.run(go())
 
-    def installed() -> int:
-        install_botocore()
-        try:
-            return iterate()
-        finally:
-            uninstall_botocore()
-
     return [
         Case("aiobotocore AioEventStream", "stock aiobotocore", iterate, events, baseline=True),
-        Case("aiobotocore AioEventStream", "install_botocore()", installed, events, target=1.5),
+        Case(
+            "aiobotocore AioEventStream",
+            "install_botocore()",
+            partial(_botocore_installed, iterate),
+            events,
+            target=1.5,
+        ),
     ]

@@ -168,24 +168,34 @@ def _shortcut(shape: Any) -> Callable[[Any], Any] | None:
     return found[1]
 
 
+def _shortcut_parse(stream: Any, event: Any) -> Any:
+    """The event parsed by a shortcut, or ``None`` where botocore's own parser is to parse it."""
+    shortcut = _shortcut(stream._output_shape)
+    return None if shortcut is None else shortcut(event)
+
+
+def _set_model_status(stream: Any, event: Any, exc: Any) -> None:
+    """Gives botocore's ``EventStreamError`` the status the service model gives the error, instead of the flat
+    400 of ``to_response_dict``."""
+    exc.response.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = model_status(
+        stream._output_shape, event.headers
+    )
+
+
 def _status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
     """Wraps ``EventStream._parse_event``: the commonest bedrock-runtime events parsed by an exact shortcut,
-    everything else by botocore's own parser; and botocore's own ``EventStreamError``, with the status the
-    service model gives the error instead of the flat 400 of ``to_response_dict``."""
+    everything else by botocore's own parser; and botocore's own ``EventStreamError``, with the model's status."""
     from botocore.exceptions import EventStreamError
 
     @functools.wraps(original)
     def _parse_event(self: Any, event: Any) -> Any:
-        shortcut = _shortcut(self._output_shape)
-        if shortcut is not None:
-            parsed = shortcut(event)
-            if parsed is not None:
-                return parsed
+        parsed = _shortcut_parse(self, event)
+        if parsed is not None:
+            return parsed
         try:
             return original(self, event)
         except EventStreamError as exc:
-            metadata = exc.response.setdefault("ResponseMetadata", {})
-            metadata["HTTPStatusCode"] = model_status(self._output_shape, event.headers)
+            _set_model_status(self, event, exc)
             raise
 
     return _parse_event
@@ -220,16 +230,13 @@ def _aio_status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     async def _parse_event(self: Any, event: Any) -> Any:
-        shortcut = _shortcut(self._output_shape)
-        if shortcut is not None:
-            parsed = shortcut(event)
-            if parsed is not None:
-                return parsed
+        parsed = _shortcut_parse(self, event)
+        if parsed is not None:
+            return parsed
         try:
             return await original(self, event)
         except EventStreamError as exc:
-            metadata = exc.response.setdefault("ResponseMetadata", {})
-            metadata["HTTPStatusCode"] = model_status(self._output_shape, event.headers)
+            _set_model_status(self, event, exc)
             raise
 
     return _parse_event

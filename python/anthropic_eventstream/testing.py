@@ -236,19 +236,26 @@ def anthropic_sse(events: Iterable[Mapping[str, Any]]) -> bytes:
     return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
 
 
+def _sse_client(
+    classes: tuple[type, type], body: Any, is_async: bool, max_retries: int, transport: dict[str, Any], **options: Any
+) -> Any:
+    """A first-party-style client (first-party SSE, with its ``request-id``) of ``classes`` (sync, async)."""
+    http = http_module()
+    transport.setdefault("content_type", "text/event-stream")
+    transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
+    client_cls, http_cls = (classes[1], http.AsyncClient) if is_async else (classes[0], http.Client)
+    return client_cls(
+        max_retries=max_retries, http_client=http_cls(transport=bedrock_transport(body, **transport)), **options
+    )
+
+
 def mock_anthropic_client(
     body: bytes | Sequence[bytes] | Replies, *, is_async: bool = False, max_retries: int = 0, **transport: Any
 ) -> Any:
     """A first-party ``Anthropic`` (or ``AsyncAnthropic``) client answering with the SSE ``body``."""
     from anthropic import Anthropic, AsyncAnthropic
 
-    http = http_module()
-    transport.setdefault("content_type", "text/event-stream")
-    transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
-    client_cls, http_cls = (AsyncAnthropic, http.AsyncClient) if is_async else (Anthropic, http.Client)
-    return client_cls(
-        api_key="testing", max_retries=max_retries, http_client=http_cls(transport=bedrock_transport(body, **transport))
-    )
+    return _sse_client((Anthropic, AsyncAnthropic), body, is_async, max_retries, transport, api_key="testing")
 
 
 def mock_vertex_client(
@@ -258,14 +265,13 @@ def mock_vertex_client(
     streams are first-party SSE)."""
     from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
 
-    http = http_module()
-    transport.setdefault("content_type", "text/event-stream")
-    transport.setdefault("headers", {"request-id": "req_01EventStreamTesting"})
-    client_cls, http_cls = (AsyncAnthropicVertex, http.AsyncClient) if is_async else (AnthropicVertex, http.Client)
-    return client_cls(
+    return _sse_client(
+        (AnthropicVertex, AsyncAnthropicVertex),
+        body,
+        is_async,
+        max_retries,
+        transport,
         region="us-east5",
         project_id="testing",
         access_token="testing",
-        max_retries=max_retries,
-        http_client=http_cls(transport=bedrock_transport(body, **transport)),
     )
