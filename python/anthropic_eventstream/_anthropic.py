@@ -276,7 +276,8 @@ def sdk() -> SDK:
 
 #: The most bytes handed to the backend at once. A whole buffered body (a test's mock, a proxy that
 #: buffers) would otherwise become one list of every event, all alive at once: slower (the cyclic GC walks
-#: them all, repeatedly) and later to deliver the first event.
+#: them all, repeatedly) and later to deliver the first event. (The native binding releases the GIL for inputs
+#: of at least 64 KiB, its own threshold in rust/py/src/input.rs: a full window is decoded without the GIL.)
 FEED_WINDOW = 64 * 1024
 
 

@@ -33,7 +33,7 @@ from ._errors import (
 )
 from ._wire import HeaderType
 
-__all__ = ["BedrockDecoder", "Decoder", "EventSpec", "Message", "encode_message"]
+__all__ = ["BedrockDecoder", "Decoder", "EventSpec", "Message", "encode_message", "response_dict"]
 
 PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
@@ -133,12 +133,17 @@ class Message:
         return self.headers.get(":exception-type")
 
     def to_response_dict(self) -> dict[str, Any]:
-        """The dict botocore's parsers take: status 400 for ``error`` and ``exception`` frames, else 200."""
-        status = 400 if self.message_type in ("error", "exception") else 200
-        return {"status_code": status, "headers": self.headers, "body": self.payload}
+        return response_dict(self)
 
     def __repr__(self) -> str:
         return f"Message(headers={self.headers!r}, payload={self.payload!r})"
+
+
+def response_dict(message: Any) -> dict[str, Any]:
+    """``Message.to_response_dict()`` of both backends: the dict botocore's parsers take, status 400 for
+    ``error`` and ``exception`` frames, else 200 (botocore's ``EventStreamMessage.to_response_dict``)."""
+    status = 400 if message.message_type in ("error", "exception") else 200
+    return {"status_code": status, "headers": message.headers, "body": message.payload}
 
 
 def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: int) -> tuple[int, int, int]:

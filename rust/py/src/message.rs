@@ -10,6 +10,8 @@ use eventstream_core::{Frame, FrameBytes, HeaderIter, HeaderValue, Limits, Locat
 
 use crate::errors::to_py_err;
 
+static RESPONSE_DICT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
 /// One frame: a slice of the bytes it was decoded from, whose headers are converted on first use. It keeps
 /// that chunk alive (zero-copy); `payload` returns a copy, so keeping only payloads frees the chunk.
 #[pyclass(module = "anthropic_eventstream._native", frozen)]
@@ -162,17 +164,16 @@ impl Message {
         self.crc
     }
 
-    /// The dict botocore's parsers take: status 400 for `error` and `exception` frames, else 200.
-    fn to_response_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let status = match self.message_type(py)? {
-            Some(t) if t.eq("error")? || t.eq("exception")? => 400,
-            _ => 200,
-        };
-        let out = PyDict::new(py);
-        out.set_item("status_code", status)?;
-        out.set_item("headers", self.headers(py)?)?;
-        out.set_item("body", self.payload(py))?;
-        Ok(out)
+    /// The dict botocore's parsers take; the rule lives in one place for both backends,
+    /// `anthropic_eventstream._eventstream_py.response_dict`.
+    fn to_response_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        RESPONSE_DICT
+            .get_or_try_init(py, || {
+                py.import("anthropic_eventstream._eventstream_py")?.getattr("response_dict").map(Bound::unbind)
+            })?
+            .bind(py)
+            .call1((slf,))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
