@@ -11,7 +11,7 @@ anthropic = pytest.importorskip("anthropic")
 botocore = pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
-from anthropic_eventstream import _anthropic, testing  # noqa: E402
+from anthropic_eventstream import _sdk_events, testing  # noqa: E402
 from tests.helpers import REQUEST, drive, sdk_state  # noqa: E402
 
 SDK_MAJOR = int(anthropic.__version__.split(".")[0])
@@ -219,7 +219,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         _stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False
     )
     monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
-    _anthropic.sdk.cache_clear()
+    _sdk_events.sdk.cache_clear()
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
@@ -227,7 +227,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         assert sdk_state() == state
     finally:
         monkeypatch.undo()
-        _anthropic.sdk.cache_clear()
+        _sdk_events.sdk.cache_clear()
 
 
 def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ shim (``install_botocore``) into boto3's ``EventStream``.
 
 from __future__ import annotations
 
-from ._anthropic import AWSEventStreamDecoder, accelerate, install, is_installed, status_for_error, uninstall
+from ._anthropic import accelerate, install, is_installed, uninstall
 from ._backend import BACKEND, ENV_VAR
 from ._botocore import install_botocore, is_botocore_installed, uninstall_botocore
 from ._buffer import EventStreamBuffer
@@ -26,6 +26,8 @@ from ._errors import (
 )
 from ._framing import EventStreamDecoder, HeaderValue, Message, encode_message
 from ._patching import SDKChangedError
+from ._sdk_errors import status_for_error
+from ._sdk_events import AWSEventStreamDecoder
 from ._wire import HeaderType
 
 try:

@@ -92,7 +92,7 @@ def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...]
     from anthropic._streaming import ServerSentEvent
     from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
 
-    from ._anthropic import AWSEventStreamDecoder
+    from ._sdk_events import AWSEventStreamDecoder
 
     chunks = testing.split(body, chunk)
     pairs = [(e.event, e.data) for e in Stock().iter_bytes(iter(chunks))]
@@ -173,7 +173,7 @@ def framing_cases(
 def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native",)) -> list[Case]:
     """``AnthropicBedrock(...).messages.create(stream=True)`` iterated to the end on a mock transport, stock
     and accelerated, sync and async."""
-    from . import _anthropic
+    from ._anthropic import accelerate
 
     request = {
         "model": "anthropic.claude-sonnet-4-5",
@@ -201,10 +201,8 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
         Case("end-to-end async", "stock AsyncAnthropicBedrock", lambda: run_async(stock_async), events, baseline=True),
     ]
     for backend in backends:
-        fast_sync = _anthropic.accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
-        fast_async = _anthropic.accelerate(
-            testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend
-        )
+        fast_sync = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
+        fast_async = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
         cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events, target=1.7))
         cases.append(
             Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events, target=1.7)
@@ -215,7 +213,7 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
 def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 1024, 1024)) -> list[Case]:
     """Per-event cost against chunk size, each decoder against itself at 16 KiB: ours must stay flat;
     botocore re-slices its whole buffer per message and degrades with the bytes buffered."""
-    from ._anthropic import AWSEventStreamDecoder
+    from ._sdk_events import AWSEventStreamDecoder
 
     frames = frame_count(body)
     decoder = AWSEventStreamDecoder("native")

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 from . import _errors
-from ._anthropic import DEFAULT_ERROR_STATUS
 from ._framing import EventStreamDecoder, Message
 from ._patching import Patch, Patches
+from ._sdk_errors import DEFAULT_ERROR_STATUS
 
 __all__ = ["as_botocore_error", "install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
 
