@@ -316,3 +316,12 @@ def test_generated_invoke_chunks(data: bytes, padding: str) -> None:
     payload = json.dumps({"bytes": b64(data), "p": padding}, separators=(",", ":"))
     stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [encode_message(CHUNK_HEADERS, payload.encode())])
     assert ours == stock
+
+
+def test_shortcuts_leave_anything_unexpected_to_botocore() -> None:
+    from unittest import mock
+
+    from anthropic_eventstream import _botocore
+
+    for shape in (mock.Mock(), None, object(), mock.Mock(name="ResponseStream", members=mock.Mock())):
+        assert _botocore._shortcut_for(shape) is None

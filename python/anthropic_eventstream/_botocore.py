@@ -140,8 +140,12 @@ EVENT = {"event": True}
 def _shortcut_for(shape: Any) -> Callable[[Any], Any] | None:
     """An exact shortcut for the commonest event of a bedrock-runtime stream, checked against the service
     model: only where its shapes are what the shortcut assumes."""
-    members: dict[str, Any] = dict(getattr(shape, "members", None) or {})
     name = getattr(shape, "name", None)
+    if name not in ("ResponseStream", "ConverseStreamOutput"):
+        return None  # anything else, including what is not a botocore shape at all, is botocore's to parse
+    members: Any = getattr(shape, "members", None)
+    if not isinstance(members, dict):
+        return None
     if name == "ResponseStream":
         chunk: Any = members.get("chunk")
         if _is_plain(chunk, "structure", EVENT) and list(chunk.members) == ["bytes"]:
