@@ -220,6 +220,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
     )
     monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
     _sdk_events.sdk.cache_clear()
+    _sdk_events.bedrock_events.cache_clear()
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
@@ -228,6 +229,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
     finally:
         monkeypatch.undo()
         _sdk_events.sdk.cache_clear()
+        _sdk_events.bedrock_events.cache_clear()
 
 
 def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

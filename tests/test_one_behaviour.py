@@ -190,7 +190,7 @@ def test_a_failed_decoder_raises_a_fresh_error_each_time(backend: str) -> None:
 
 
 def test_a_failed_bedrock_decoder_raises_a_fresh_error_each_time(backend: str) -> None:
-    decoder = ae.AWSEventStreamDecoder(backend)._decoder()
+    decoder = ae.AWSEventStreamDecoder(backend).decoder()
     with pytest.raises(ae.InvalidChunk) as first:
         decoder.feed(chunk_payload(START_FRAME_JSON) + chunk_payload(b'{"p":"x"}'))
     assert len(first.value.messages) == 1
@@ -223,7 +223,7 @@ def test_messages_and_errors_carrying_them_pickle_and_copy(backend: str) -> None
 
 
 def test_event_names_are_not_interned(backend: str) -> None:
-    if _sdk_events.sdk().events.naming != "type":
+    if _sdk_events.bedrock_events().naming != "type":
         pytest.skip("this SDK names every chunk 'completion'")
     name = "event_" + uuid.uuid4().hex
     body = testing.bedrock_stream([{"type": name}])

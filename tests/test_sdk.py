@@ -238,16 +238,26 @@ ODD_CHUNKS = [
 ]
 
 
+def event_view(event: Any) -> tuple[Any, ...]:
+    """What a caller can see of an SDK event: that it is the SDK's class (ours is a subclass whose ``json()``
+    is faster), every attribute, and what ``json()`` gives."""
+    from anthropic._streaming import ServerSentEvent
+
+    try:
+        data: Any = event.json()
+    except ValueError as exc:
+        data = type(exc)
+    return isinstance(event, ServerSentEvent), vars(event), data
+
+
 def stock_events(chunks: list[bytes]) -> list[tuple[Any, ...]]:
     from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
 
-    return [(type(e), e.event, e.data, e.id, e.retry) for e in Stock().iter_bytes(iter(chunks))]
+    return [event_view(e) for e in Stock().iter_bytes(iter(chunks))]
 
 
 def our_events(chunks: list[bytes], backend: str) -> list[tuple[Any, ...]]:
-    return [
-        (type(e), e.event, e.data, e.id, e.retry) for e in ae.AWSEventStreamDecoder(backend).iter_bytes(iter(chunks))
-    ]
+    return [event_view(e) for e in ae.AWSEventStreamDecoder(backend).iter_bytes(iter(chunks))]
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 64, 245, 1000, 16384])
@@ -330,7 +340,7 @@ def test_decoder_event_objects_are_the_sdks(backend: str) -> None:
     body = first + testing.exception_frame("throttlingException", "slow")
     events = list(ae.AWSEventStreamDecoder(backend).iter_bytes(iter([body])))
     assert all(isinstance(e, ServerSentEvent) for e in events)
-    assert (events[0].event, events[0].data) == stock_events([first])[0][1:3]
+    assert event_view(events[0]) == stock_events([first])[0]
     assert events[1].event == "error"
     assert json.loads(events[1].data) == {"type": "error", "error": {"type": "throttlingException", "message": "slow"}}
     assert ae.status_for_error(events[1].json()) == 429

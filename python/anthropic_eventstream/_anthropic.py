@@ -1,10 +1,11 @@
 """Opting in: ``install()`` / ``uninstall()`` for the SDK's client classes, ``accelerate(client)`` for one client.
 
 What changes on each client class (made with the one patching mechanism, ``_patching``): its streams get a
-``StreamDecoder`` (ours for Bedrock, the SDK's own SSE decoder for first-party and Vertex, each with the integrity
-check); ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK
+``StreamDecoder`` over this package's drop-in decoder (``AWSEventStreamDecoder`` for Bedrock, ``SSEDecoder`` for
+first-party and Vertex), with the integrity check; ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK
 picks its own typed exception; ``_process_response``, where the SDK turns a response into a stream inside its retry
-loop, tells the stream's decoder its request and, with ``retry_before_content``, reads ahead.
+loop, tells the stream's decoder its request and, with ``retry_before_content``, reads ahead;
+``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``_sdk_models``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, Callable, TypeVar
 from . import _backend
 from ._patching import Patch, Patches, check
 from ._sdk_errors import status_for_error
-from ._sdk_events import AWSEventStreamDecoder, sdk
+from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
+from ._sdk_models import fast_process_response_data
 from ._sdk_streams import StreamDecoder
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
@@ -109,27 +111,25 @@ def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_c
     return _ours(_process_response)
 
 
-def _bedrock_decoders(backend: str | None) -> Callable[[Any], Callable[..., Any]]:
+def _drop_in_decoders(is_bedrock: bool, backend: str | None) -> Callable[[Any], Callable[..., Any]]:
+    """Every stream of the client gets a ``StreamDecoder`` over this package's drop-in: ``AWSEventStreamDecoder``
+    for Bedrock, ``SSEDecoder`` wherever the client would use the SDK's own ``SSEDecoder`` (first-party,
+    Vertex). Any other decoder (a subclass's own) is kept, with the integrity check around it."""
     _backend.implementation(backend)  # fail now, not on the first request, if the backend is missing
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def _make_sse_decoder(self: Any) -> StreamDecoder:
-            return StreamDecoder(AWSEventStreamDecoder(backend))
+            if is_bedrock:
+                return StreamDecoder(AWSEventStreamDecoder(backend))
+            decoder = original(self)
+            if type(decoder) is sdk().sse_decoder:
+                decoder = SSEDecoder(backend)
+            return StreamDecoder(decoder)
 
         return _ours(_make_sse_decoder)
 
     return make
-
-
-def _checked_decoders(original: Callable[..., Any]) -> Callable[..., Any]:
-    """The SDK's own SSE decoder (first-party, Vertex), with the stream's integrity check."""
-
-    @functools.wraps(original)
-    def _make_sse_decoder(self: Any) -> StreamDecoder:
-        return StreamDecoder(original(self))
-
-    return _ours(_make_sse_decoder)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -172,18 +172,25 @@ def _client_patches(
     cls: type, *, is_bedrock: bool, is_async: bool, backend: str | None, retry_before_content: bool = False
 ) -> list[Patch]:
     """What opting in changes on one client class."""
+    sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
     if is_bedrock:
-        sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
+        bedrock_events()
     if retry_before_content:
         _retry_loop_probe(cls)
     return [
         Patch(
             cls,
             "_make_sse_decoder",
-            _bedrock_decoders(backend) if is_bedrock else _checked_decoders,
+            _drop_in_decoders(is_bedrock, backend),
             parameters="(self)",
         ),
         Patch(cls, "_make_status_error", _typed_status_error, parameters="(self, err_msg, *, body, response)"),
+        Patch(
+            cls,
+            "_process_response_data",
+            lambda original: _ours(fast_process_response_data(original)),
+            parameters="(self, *, data, cast_to, response)",
+        ),
         Patch(
             cls,
             "_process_response",

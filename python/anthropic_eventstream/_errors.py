@@ -19,6 +19,7 @@ __all__ = [
     "InvalidHeaderValue",
     "InvalidHeadersLength",
     "InvalidPayloadLength",
+    "InvalidSSE",
     "NotAnEventStream",
     "TruncatedStreamError",
 ]
@@ -79,6 +80,12 @@ class InvalidChunk(EventStreamError):
     """A Bedrock ``chunk`` event whose payload is not ``{"bytes": "<base64 of UTF-8 JSON>"}``."""
 
 
+class InvalidSSE(EventStreamError):
+    """Server-sent events text that cannot be decoded: a line that is not UTF-8 (where the SDK's own decoder
+    raises a bare ``UnicodeDecodeError``), or an event longer than ``max_event_length`` without its blank
+    line."""
+
+
 class IncompleteStreamError(EventStreamError):
     """The stream ended cleanly between two frames (or events), but the answer is not complete: a Messages
     stream without ``message_stop`` after ``message_start``, or a streaming body with no event at all. This
@@ -96,6 +103,7 @@ for _cls in (
     DuplicateHeader,
     TruncatedStreamError,
     InvalidChunk,
+    InvalidSSE,
     IncompleteStreamError,
 ):
     _cls.__module__ = "anthropic_eventstream"

@@ -31,13 +31,22 @@ from ._errors import (
     NotAnEventStream,
     TruncatedStreamError,
 )
-from ._wire import HeaderType
+from ._sse_py import SSEDecoder, SSESpec
+from ._wire import HEAD_SHOWN, HeaderType, bytes_repr
 
-__all__ = ["BedrockDecoder", "Decoder", "EventSpec", "Message", "encode_message", "response_dict"]
+__all__ = [
+    "BedrockDecoder",
+    "Decoder",
+    "EventSpec",
+    "Message",
+    "SSEDecoder",
+    "SSESpec",
+    "encode_message",
+    "response_dict",
+]
 
 PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
-HEAD_SHOWN = 64
 _PRELUDE = struct.Struct("!III")
 _LENGTHS = struct.Struct("!II")
 _U16 = struct.Struct("!H")
@@ -52,30 +61,6 @@ _FIXED: dict[int, struct.Struct] = {
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 
 HeaderValueT = Union[bool, int, bytes, str]
-
-
-def bytes_repr(data: bytes, limit: int = HEAD_SHOWN) -> str:
-    """``b'...'`` with single quotes always, as the Rust side prints it."""
-    out = ["b'"]
-    for b in data[:limit]:
-        if b == 0x5C:
-            out.append("\\\\")
-        elif b == 0x27:
-            out.append("\\'")
-        elif b == 0x09:
-            out.append("\\t")
-        elif b == 0x0A:
-            out.append("\\n")
-        elif b == 0x0D:
-            out.append("\\r")
-        elif 0x20 <= b <= 0x7E:
-            out.append(chr(b))
-        else:
-            out.append(f"\\x{b:02x}")
-    out.append("'")
-    if len(data) > limit:
-        out.append("...")
-    return "".join(out)
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -500,6 +485,11 @@ class BedrockDecoder(Decoder):
     def __init__(self, spec: EventSpec, /, *, max_headers_length: int, max_payload_length: int) -> None:
         super().__init__(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
         self._spec = spec
+
+    def close(self) -> list[Any]:  # type: ignore[override]
+        """The end of the stream: raises ``TruncatedStreamError`` inside a frame; no event is left to give."""
+        super().close()
+        return []
 
     def _emit(self, sink: Any, message: Message, offset: int) -> None:
         headers = message.headers

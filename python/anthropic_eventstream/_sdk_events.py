@@ -1,19 +1,23 @@
-"""Bedrock frames to the installed SDK's ``ServerSentEvent`` objects: what this package knows of the SDK (its
-event class, how it names chunk events, learned from the SDK itself), and ``AWSEventStreamDecoder``, the drop-in
-for the SDK's decoder of the same name.
+"""Stream bytes to the installed SDK's ``ServerSentEvent`` objects: what this package knows of the SDK (its
+event class, how it names Bedrock chunk events, how its SSE decoder reads text, each learned from the SDK itself),
+and the drop-ins for its two decoders, ``AWSEventStreamDecoder`` (Bedrock) and ``SSEDecoder`` (first-party and
+Vertex).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
-from collections.abc import AsyncIterator, Iterator
+import json.scanner
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _backend
 from ._errors import EventStreamError
 from ._eventstream_py import EventSpec, Naming
+from ._sse_py import SSESpec
 from ._framing import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, limits
 from ._patching import SDKChangedError
 from ._sdk_errors import ErrorBody, frame_error_body
@@ -21,7 +25,19 @@ from ._sdk_errors import ErrorBody, frame_error_body
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
 
-__all__ = ["FEED_WINDOW", "SDK", "AWSEventStreamDecoder", "event_layout", "sdk"]
+__all__ = [
+    "FEED_WINDOW",
+    "SDK",
+    "AWSEventStreamDecoder",
+    "DropInDecoder",
+    "SSEDecoder",
+    "abatches",
+    "batches",
+    "bedrock_events",
+    "event_layout",
+    "loads",
+    "sdk",
+]
 
 #: ``(attribute, role, value)`` in the order the constructor sets them; role is ``"event"``, ``"data"``,
 #: ``"list"`` (a fresh empty list per event) or ``"constant"`` (``value``, immutable, shared).
@@ -32,38 +48,45 @@ def event_layout(cls: type) -> EventLayout | None:
     """How to build ``cls`` instances without running ``__init__``, or ``None`` if that cannot be done safely.
 
     ``ServerSentEvent.__init__`` is Python code that only stores its arguments; running it is most of the
-    cost of an event. We call it once with sentinel values and learn which attributes hold the event name
-    and the data; every other attribute must be an empty list (made fresh per event) or an immutable
-    constant. The layout is accepted only if an instance built from it equals one built by the
-    constructor, attribute for attribute. (The constructor turns an empty event name into ``None``; the
-    extension sends such rare events through the constructor.)
+    cost of an event. We call it once with a sentinel for each argument it takes (``event``, ``data``, and
+    ``id``, ``retry``, ``raw`` where it has them) and learn which attribute holds each; every other attribute
+    must be an empty list (made fresh per event) or an immutable constant. The layout is accepted only if an
+    instance built from it equals one built by the constructor, attribute for attribute. (The constructor
+    turns an empty event name into ``None``; the extension sends such rare events, and any with an ``id`` or
+    a ``retry``, through the constructor.)
     """
-    event_sentinel, data_sentinel = "\0event", "\0data"
     try:
-        attributes = cls(event=event_sentinel, data=data_sentinel).__dict__
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return None
+    sentinels: dict[str, Any] = {"event": "\0event", "data": "\0data"}
+    sentinels.update(
+        {name: value for name, value in (("id", "\0id"), ("retry", object()), ("raw", [])) if name in parameters}
+    )
+    try:
+        attributes = cls(**sentinels).__dict__
     except (TypeError, AttributeError):
         return None
     if type(attributes) is not dict:
         return None
     layout: EventLayout = []
     for name, value in attributes.items():
-        if value is event_sentinel:
-            layout.append((name, "event", None))
-        elif value is data_sentinel:
-            layout.append((name, "data", None))
+        role = next((role for role, sentinel in sentinels.items() if value is sentinel), None)
+        if role is not None:
+            layout.append((name, role, None))
         elif type(value) is list and not value:
             layout.append((name, "list", None))
         elif isinstance(value, (type(None), bool, int, float, str, bytes)):
             layout.append((name, "constant", value))
         else:
             return None
-    if [role for _, role, _ in layout].count("event") != 1 or [role for _, role, _ in layout].count("data") != 1:
+    if sorted(role for _, role, _ in layout if role in sentinels) != sorted(sentinels):
         return None
 
     fast: Any = object.__new__(cls)
-    values = {"event": "message_start", "data": "{}"}
+    values = {"event": "message_start", "data": "{}", "id": None, "retry": None}
     for name, role, value in layout:
-        setattr(fast, name, [] if role == "list" else values.get(role, value))
+        setattr(fast, name, [] if role in ("list", "raw") else values.get(role, value))
     slow = cls(event="message_start", data="{}")
     if fast.__dict__ != slow.__dict__ or [fast.event, fast.data, fast.json()] != [slow.event, slow.data, slow.json()]:
         return None
@@ -99,21 +122,63 @@ class _ChunkNamingProbe:
         return cls.RULES[names]
 
 
+class _SSEProbe:
+    """Whether this package's SSE decoding gives what the installed SDK's own ``SSEDecoder`` gives, asked of
+    that decoder: a body with every rule in it (comments, unknown fields, ``id``, ``retry`` good and bad,
+    multi-line data, LF, CR and CRLF, a ``\\r\\n`` split across chunks, a last event without its blank line)
+    goes through both, whole and byte by byte, and the events must match attribute for attribute."""
+
+    BODY: ClassVar[bytes] = (
+        b": hello\nevent: a\ndata: 1\ndata:2\nid: 7\nretry: 150\nfoo: bar\n\n"
+        b"event: b\r\ndata: {}\r\nretry: x\r\n\r\n"
+        b"event:\rdata: c\r\rid: a\x00b\ndata: d\n\n\n\n"
+        b"event: e\r\ndata: 3\r\n\r"
+        b"\ndata: last\n"
+    )
+
+    @classmethod
+    def run(cls, spec: SSESpec) -> None:
+        from anthropic._streaming import SSEDecoder as Stock
+
+        from ._sse_py import SSEDecoder as Reference
+
+        for chunks in ([cls.BODY], [cls.BODY[i : i + 1] for i in range(len(cls.BODY))]):
+            stock = [vars(event) for event in Stock().iter_bytes(iter(chunks))]
+            reference = Reference(spec, max_event_length=len(cls.BODY))
+            ours = [vars(event) for chunk in chunks for event in reference.feed(chunk)]
+            ours += [vars(event) for event in reference.close()]
+            if ours != stock:
+                raise SDKChangedError(
+                    "the installed anthropic SDK's SSEDecoder decodes differently from what this version "
+                    f"knows: {stock} where this package gives {ours} (nothing was patched)"
+                )
+
+
 @dataclass(frozen=True)
 class SDK:
     """What this package knows of the installed anthropic SDK, learned from it once (``sdk()``)."""
 
-    #: how its Bedrock decoder turns frames into its ``ServerSentEvent`` objects
-    events: EventSpec
+    #: how its ``SSEDecoder`` builds events from server-sent events (first-party, Vertex)
+    sse: SSESpec
+    #: its ``SSEDecoder`` class, which this package's takes the place of
+    sse_decoder: type
     #: its ``APIConnectionError``, raised for a broken or incomplete stream
     connection_error: type[Exception]
+    #: the class of an exception or error frame's event
+    frame_error_event: type
 
 
 @functools.cache
 def sdk() -> SDK:
     """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
     from anthropic import APIConnectionError
-    from anthropic._streaming import ServerSentEvent
+    from anthropic._streaming import ServerSentEvent, SSEDecoder
+
+    class Event(ServerSentEvent):
+        """The SDK's ``ServerSentEvent``, whose ``json()`` skips ``json.loads``' Python layers (``loads``)."""
+
+        def json(self) -> Any:
+            return loads(self.data)
 
     class FrameErrorEvent(ServerSentEvent):
         """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
@@ -131,15 +196,40 @@ def sdk() -> SDK:
         def json(self) -> Any:
             return self._body
 
+    keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
+    sse = SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))
+    _SSEProbe.run(sse)
+    return SDK(sse=sse, sse_decoder=SSEDecoder, connection_error=APIConnectionError, frame_error_event=FrameErrorEvent)
+
+
+@functools.cache
+def bedrock_events() -> EventSpec:
+    """How the installed SDK's Bedrock decoder turns frames into events (it needs botocore, as the SDK's own
+    Bedrock client does); ``SDKChangedError`` if that is not what this version knows."""
+    profile = sdk()
     naming, skip_untyped = _ChunkNamingProbe.run()
-    events = EventSpec(
-        event_class=ServerSentEvent,
+    return EventSpec(
+        event_class=profile.sse.event_class,
         naming=naming,
         skip_untyped=skip_untyped,
-        error_event=lambda message: FrameErrorEvent(frame_error_body(message)),
-        layout=event_layout(ServerSentEvent),
+        error_event=lambda message: profile.frame_error_event(frame_error_body(message)),
+        layout=profile.sse.layout,
     )
-    return SDK(events=events, connection_error=APIConnectionError)
+
+
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def loads(text: str) -> Any:
+    """``json.loads(text)``, exactly, for the one JSON document an event's data is: the scanner ``json.loads``
+    itself runs, without the Python layers around it (which cost about as much as the scan). ``json.loads``
+    accepts the same documents with surrounding whitespace; it also has the last word on anything else, so
+    that its answer and its errors are the caller's."""
+    try:
+        value, end = _scan_once(text, 0)
+    except Exception:  # noqa: BLE001 - StopIteration, JSONDecodeError, RecursionError: json.loads decides
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 #: The most bytes handed to the backend at once. A whole buffered body (a test's mock, a proxy that
@@ -149,14 +239,69 @@ def sdk() -> SDK:
 FEED_WINDOW = 64 * 1024
 
 
-class AWSEventStreamDecoder:
-    """Drop-in for the SDK's ``AWSEventStreamDecoder``, backed by this package's decoder.
+def _windows(chunk: bytes) -> Sequence[bytes | memoryview]:
+    if len(chunk) <= FEED_WINDOW:
+        return (chunk,)
+    view = memoryview(chunk)
+    return [view[start : start + FEED_WINDOW] for start in range(0, len(chunk), FEED_WINDOW)]
 
-    Each network chunk costs one backend call, which returns the SDK's own ``ServerSentEvent`` objects for
-    every event the chunk completes; exception and error frames come back in place as ``event="error"``
-    events whose body keeps every field of the frame. A corrupt stream, or one that ends inside a frame,
-    raises an ``EventStreamError`` after the events before it.
-    """
+
+def batches(decoder: Any, iterator: Iterator[bytes]) -> Iterator[list[Any]]:
+    """The events of each chunk (at most ``FEED_WINDOW`` bytes at a time) as ``decoder`` gives them, then those
+    of the end of the stream; after a decoding error, the events decoded before it, then the error."""
+    try:
+        for chunk in iterator:
+            for window in _windows(chunk):
+                yield decoder.feed(window)
+        yield decoder.close()
+    except EventStreamError as exc:
+        failure = exc
+    else:
+        return
+    yield failure.messages
+    raise failure
+
+
+async def abatches(decoder: Any, iterator: AsyncIterator[bytes]) -> AsyncIterator[list[Any]]:
+    """The async twin of ``batches``."""
+    try:
+        async for chunk in iterator:
+            for window in _windows(chunk):
+                yield decoder.feed(window)
+        yield decoder.close()
+    except EventStreamError as exc:
+        failure = exc
+    else:
+        return
+    yield failure.messages
+    raise failure
+
+
+class DropInDecoder:
+    """What the two drop-in decoders share: ``iter_bytes`` / ``aiter_bytes`` over a backend decoder, which
+    takes each network chunk in one call and returns the SDK's ``ServerSentEvent`` objects it completes. A
+    corrupt stream raises an ``EventStreamError`` after the events before it."""
+
+    def decoder(self) -> Any:
+        """A fresh backend decoder for one stream: ``feed(bytes) -> list``, ``close() -> list``."""
+        raise NotImplementedError
+
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+        """Yields the events as the chunks arrive."""
+        for events in batches(self.decoder(), iterator):
+            yield from events
+
+    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+        """The async twin of ``iter_bytes``."""
+        async for events in abatches(self.decoder(), iterator):
+            for event in events:
+                yield event
+
+
+class AWSEventStreamDecoder(DropInDecoder):
+    """Drop-in for the SDK's ``AWSEventStreamDecoder``, backed by this package's decoder: an event per Bedrock
+    chunk, and exception and error frames in place as ``event="error"`` events whose body keeps every field
+    of the frame."""
 
     def __init__(
         self,
@@ -167,45 +312,21 @@ class AWSEventStreamDecoder:
     ) -> None:
         self._module = _backend.implementation(backend)
         self._limits = limits(max_headers_length, max_payload_length)
-        self._events = sdk().events
+        self._events = bedrock_events()
 
-    def _decoder(self) -> Any:
+    def decoder(self) -> Any:
         return self._module.BedrockDecoder(self._events, **self._limits)
 
-    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        """Yields an event per Bedrock chunk (and per exception/error frame), as the chunks arrive."""
-        decoder = self._decoder()
-        for chunk in iterator:
-            # Network-sized chunks are fed inline: going through `_feed_in_windows` would pass every event
-            # through a second generator frame, about 5% of an event's cost.
-            if len(chunk) > FEED_WINDOW:
-                yield from _feed_in_windows(decoder, chunk)
-                continue
-            try:
-                events = decoder.feed(chunk)
-            except EventStreamError as exc:
-                yield from exc.messages
-                raise
-            yield from events
-        decoder.close()
 
-    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-        """The async twin of ``iter_bytes`` (decoding never waits, so it shares the sync path)."""
-        decoder = self._decoder()
-        async for chunk in iterator:
-            for event in _feed_in_windows(decoder, chunk):
-                yield event
-        decoder.close()
+class SSEDecoder(DropInDecoder):
+    """Drop-in for the SDK's ``SSEDecoder`` (first-party and Vertex streams), backed by this package's
+    decoder: the same events, attribute for attribute, and ``InvalidSSE`` where the SDK's raises a bare
+    ``UnicodeDecodeError``. ``max_event_length`` bounds one event's bytes (the SDK's decoder has no bound)."""
 
+    def __init__(self, backend: str | None = None, *, max_event_length: int = DEFAULT_MAX_PAYLOAD_LENGTH) -> None:
+        self._module = _backend.implementation(backend)
+        self._max_event_length = limits(DEFAULT_MAX_HEADERS_LENGTH, max_event_length)["max_payload_length"]
+        self._spec = sdk().sse
 
-def _feed_in_windows(decoder: Any, chunk: bytes) -> Iterator[ServerSentEvent]:
-    """The events of ``chunk``, fed at most ``FEED_WINDOW`` bytes at a time; after a decoding error, the
-    events decoded before it, then the error."""
-    view = memoryview(chunk) if len(chunk) > FEED_WINDOW else chunk
-    for start in range(0, max(len(chunk), 1), FEED_WINDOW):
-        try:
-            events = decoder.feed(view[start : start + FEED_WINDOW] if view is not chunk else chunk)
-        except EventStreamError as exc:
-            yield from exc.messages
-            raise
-        yield from events
+    def decoder(self) -> Any:
+        return self._module.SSEDecoder(self._spec, max_event_length=self._max_event_length)

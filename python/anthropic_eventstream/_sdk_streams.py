@@ -6,11 +6,11 @@ as the SDK's ``APIConnectionError``, and can read the first events ahead for ``r
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._errors import EventStreamError, IncompleteStreamError
-from ._sdk_events import sdk
+from ._sdk_events import DropInDecoder, abatches, batches, sdk
 
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
@@ -38,7 +38,8 @@ def _is_ping(event: Any) -> bool:
 
 
 class _Seen:
-    """What the integrity check needs of a stream: its first event and its last one that is not a ``ping``."""
+    """What the integrity check needs of a stream: its first event and its last one that is not a ``ping``,
+    learned a batch of events (one network chunk's) at a time."""
 
     __slots__ = ("first", "last")
 
@@ -46,11 +47,15 @@ class _Seen:
         self.first: Any = None
         self.last: Any = None
 
-    def add(self, event: Any) -> None:
+    def add(self, events: Sequence[Any]) -> None:
+        if not events:
+            return
         if self.first is None:
-            self.first = event
-        if not _is_ping(event):
-            self.last = event
+            self.first = events[0]
+        for event in reversed(events):
+            if not _is_ping(event):
+                self.last = event
+                return
 
     def check_complete(self) -> None:
         """``IncompleteStreamError`` for a stream with no event, or a Messages stream without ``message_stop``."""
@@ -68,8 +73,8 @@ _BEFORE_CONTENT = frozenset({"message_start", "content_block_start", "ping"})
 
 
 class StreamDecoder:
-    """The decoder an opted-in client gives each of its streams: the SSE decoder underneath (ours for
-    Bedrock, the SDK's own for first-party and Vertex), plus the stream's integrity check, and every
+    """The decoder an opted-in client gives each of its streams: the decoder underneath (one of this package's
+    drop-ins, or whatever else the client's ``_make_sse_decoder`` made), plus the stream's integrity check, and every
     ``EventStreamError`` raised as the SDK's ``APIConnectionError`` for the stream's request.
 
     Everything a stream needs is here, in an object made for that stream, so that it keeps the behaviour it
@@ -90,12 +95,27 @@ class StreamDecoder:
     def _broken(self, exc: EventStreamError) -> Exception:
         return sdk().connection_error(message=f"stream broken: {exc}", request=self.request)  # type: ignore[call-arg]
 
+    def _batches(self, iterator: Iterator[bytes]) -> Iterator[Sequence[ServerSentEvent]]:
+        inner = self._inner
+        if isinstance(inner, DropInDecoder):
+            return batches(inner.decoder(), iterator)
+        return ((event,) for event in inner.iter_bytes(iterator))
+
+    async def _abatches(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[Sequence[ServerSentEvent]]:
+        inner = self._inner
+        if isinstance(inner, DropInDecoder):
+            async for events in abatches(inner.decoder(), iterator):
+                yield events
+        else:
+            async for event in inner.aiter_bytes(iterator):
+                yield (event,)
+
     def _checked(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
         seen = _Seen()
         try:
-            for event in self._inner.iter_bytes(iterator):
-                seen.add(event)
-                yield event
+            for events in self._batches(iterator):
+                seen.add(events)
+                yield from events
             seen.check_complete()
         except EventStreamError as exc:
             raise self._broken(exc) from exc
@@ -103,29 +123,38 @@ class StreamDecoder:
     async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
         seen = _Seen()
         try:
-            async for event in self._inner.aiter_bytes(iterator):
-                seen.add(event)
-                yield event
+            async for events in self._abatches(iterator):
+                seen.add(events)
+                for event in events:
+                    yield event
             seen.check_complete()
         except EventStreamError as exc:
             raise self._broken(exc) from exc
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        source = self._source if self._source is not None else self._checked(iterator)
+        if self._source is None:  # nothing read ahead: the checked events themselves, one generator less
+            return self._checked(iterator)
+        return self._replayed()
+
+    def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+        if self._source is None:
+            return self._achecked(iterator)
+        return self._areplayed()
+
+    def _replayed(self) -> Iterator[ServerSentEvent]:
         yield from self._replay
         self._replay = []
         if self._failure is not None:
             raise self._failure
-        yield from source
+        yield from self._source
 
-    async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-        source = self._source if self._source is not None else self._achecked(iterator)
+    async def _areplayed(self) -> AsyncIterator[ServerSentEvent]:
         for event in self._replay:
             yield event
         self._replay = []
         if self._failure is not None:
             raise self._failure
-        async for event in source:
+        async for event in self._source:
             yield event
 
     def read_ahead(self, response: Any) -> Any:

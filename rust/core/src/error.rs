@@ -17,6 +17,7 @@ pub enum ErrorClass {
     DuplicateHeader,
     TruncatedStream,
     InvalidChunk,
+    InvalidSse,
 }
 
 /// What went wrong, independent of where.
@@ -46,6 +47,10 @@ pub enum ErrorKind {
     Truncated { received: usize, expected: Option<u32> },
     /// A Bedrock `chunk` payload is not `{"bytes": "<base64 of UTF-8>"}`.
     InvalidChunk { reason: &'static str, head: Vec<u8> },
+    /// A server-sent events line is not UTF-8.
+    SseNotUtf8 { line: Vec<u8> },
+    /// A server-sent events block (one event's lines) is longer than the configured maximum.
+    SseEventTooLong { length: u64, max: u64 },
 }
 
 impl ErrorKind {
@@ -64,6 +69,7 @@ impl ErrorKind {
             Self::DuplicateHeader { .. } => ErrorClass::DuplicateHeader,
             Self::Truncated { .. } => ErrorClass::TruncatedStream,
             Self::InvalidChunk { .. } => ErrorClass::InvalidChunk,
+            Self::SseNotUtf8 { .. } | Self::SseEventTooLong { .. } => ErrorClass::InvalidSse,
         }
     }
 
@@ -182,6 +188,13 @@ impl fmt::Display for Error {
                 f,
                 "invalid Bedrock chunk in frame at byte {at}: {reason}: {}",
                 bytes_repr(head, HEAD_SHOWN)
+            ),
+            ErrorKind::SseNotUtf8 { line } => {
+                write!(f, "server-sent events line at byte {at} is not valid UTF-8: {}", bytes_repr(line, HEAD_SHOWN))
+            }
+            ErrorKind::SseEventTooLong { length, max } => write!(
+                f,
+                "server-sent event at byte {at} is {length} bytes without a blank line, over the maximum of {max}"
             ),
         }
     }

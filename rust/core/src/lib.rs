@@ -4,6 +4,8 @@
 //!
 //! bytes --[`decoder`]--> frames ([`frame`]: [`prelude`] + [`header`]s + payload) --[`bedrock`]--> events
 //!
+//! and, for first-party and Vertex streams, text/event-stream bytes --[`sse`]--> events.
+//!
 //! Everything here is plain Rust: the Python binding lives in a separate crate and only converts types.
 //! Every length read from the wire is checked before it is trusted (the prelude CRC first), every piece of
 //! arithmetic on those lengths is checked, and every failure is an [`Error`] that says what was expected,
@@ -16,6 +18,7 @@ pub mod frame;
 pub mod header;
 pub mod json;
 pub mod prelude;
+pub mod sse;
 pub mod utf8;
 
 pub use decoder::{Decoder, FrameBytes, Location};

@@ -19,6 +19,7 @@ fn class_name(class: ErrorClass) -> &'static str {
         ErrorClass::DuplicateHeader => "DuplicateHeader",
         ErrorClass::TruncatedStream => "TruncatedStreamError",
         ErrorClass::InvalidChunk => "InvalidChunk",
+        ErrorClass::InvalidSse => "InvalidSSE",
     }
 }
 

@@ -3,7 +3,8 @@
 //! Only conversions live here, one module for each thing converted: Python input to byte slices
 //! ([`input`]), core errors to the package's exception classes ([`errors`]), frames to `Message` objects
 //! ([`message`]), the frame decoder ([`decoder`]), Bedrock frames to the SDK's `ServerSentEvent`s as the
-//! Python layer's `EventSpec` describes them ([`bedrock`]), and headers to encoded frames ([`encode`]).
+//! Python layer's `EventSpec` describes them ([`bedrock`]), server-sent events to the same
+//! objects ([`sse`]; both build them with [`event`]), and headers to encoded frames ([`encode`]).
 //! What the SDK expects (event names, error bodies, statuses) is decided in Python or, where it must run
 //! natively, by a plain rule in the core crate.
 
@@ -13,8 +14,10 @@ mod bedrock;
 mod decoder;
 mod encode;
 mod errors;
+mod event;
 mod input;
 mod message;
+mod sse;
 
 #[pymodule(gil_used = false)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -22,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::Message>()?;
     m.add_class::<decoder::Decoder>()?;
     m.add_class::<bedrock::BedrockDecoder>()?;
+    m.add_class::<sse::SseDecoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_message, m)?)?;
     Ok(())
 }

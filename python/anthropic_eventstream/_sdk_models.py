@@ -1,0 +1,151 @@
+"""The SDK's per-event model building, made cheap without changing its answer.
+
+For every streamed event the SDK calls ``construct_type`` on its event union (``RawMessageStreamEvent`` and the
+beta twin), which first validates the data against the union with pydantic. The SDK marks its unions as
+discriminated by ``type`` with its own ``PropertyInfo``, which pydantic does not read: pydantic validates them
+as "smart" unions, trying every member (and, for a ``content_block_delta``, every delta type again), and builds
+a ``ValidationError`` for each member that fails. That is most of an event's cost.
+
+``event_validator`` builds, once per union, a validator from the SDK's own core schema in which every union
+whose members are all models with a required ``type: Literal[...]`` field (distinct values) is a tagged union
+on ``type``. Such a union can only validate as the member its tag names: every other member fails on its
+``Literal``. So where the tagged validator succeeds, the smart union would have picked the same member and
+built the same object (the same SDK class, fields and ``model_fields_set``); where it fails, the SDK's own
+code runs, unchanged, and decides (its lenient fallback for unknown event types included). Any union this
+does not recognise is left as the SDK built it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+__all__ = ["event_validator", "fast_process_response_data"]
+
+_TAG = "type"
+
+
+def _resolve(schema: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(schema, dict) and schema.get("type") == "definition-ref":
+        return definitions.get(schema.get("schema_ref"))
+    return schema
+
+
+def _model_tags(schema: Any) -> list[str] | None:
+    """The values of a model schema's required ``type: Literal[...]`` field, read by that key; else ``None``."""
+    if not isinstance(schema, dict) or schema.get("type") != "model" or schema.get("root_model"):
+        return None
+    if schema.get("custom_init") or schema.get("post_init") not in (None, "model_post_init"):
+        return None
+    fields = schema.get("schema")
+    if not isinstance(fields, dict) or fields.get("type") != "model-fields":
+        return None
+    field = fields.get("fields", {}).get(_TAG)
+    if not isinstance(field, dict) or field.get("type") != "model-field" or "validation_alias" in field:
+        return None
+    literal = field.get("schema")
+    if not isinstance(literal, dict) or literal.get("type") != "literal":
+        return None
+    expected = literal.get("expected")
+    if not isinstance(expected, list) or not expected or not all(type(value) is str for value in expected):
+        return None
+    return expected
+
+
+#: the keys a smart ``union`` schema may have for it to be replaced by a tagged one
+_UNION_KEYS = frozenset({"type", "choices", "mode", "ref", "metadata", "serialization"})
+
+
+def _tagged_union(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any] | None:
+    """A ``tagged-union`` equivalent to the smart ``union`` ``schema``, if every member is a model tagged by a
+    distinct ``type`` literal; else ``None``."""
+    if not _UNION_KEYS.issuperset(schema) or schema.get("mode", "smart") != "smart":
+        return None
+    choices: dict[str, Any] = {}
+    for choice in schema["choices"]:
+        if isinstance(choice, tuple):  # (schema, label)
+            choice = choice[0]
+        tags = _model_tags(_resolve(choice, definitions))
+        if tags is None or any(tag in choices for tag in tags):
+            return None
+        choices.update(dict.fromkeys(tags, choice))
+    tagged: dict[str, Any] = {"type": "tagged-union", "choices": choices, "discriminator": _TAG}
+    tagged.update({key: schema[key] for key in ("ref", "metadata", "serialization") if key in schema})
+    return tagged
+
+
+def _rewrite(node: Any, definitions: dict[str, Any]) -> Any:
+    """``node`` (a core schema, or anything inside one) with its eligible unions tagged; new containers, the
+    same leaves (classes, functions, literal values)."""
+    if isinstance(node, dict):
+        rewritten = {key: _rewrite(value, definitions) for key, value in node.items()}
+        if rewritten.get("type") == "union" and isinstance(rewritten.get("choices"), list):
+            return _tagged_union(rewritten, definitions) or rewritten
+        return rewritten
+    if isinstance(node, list):
+        return [_rewrite(item, definitions) for item in node]
+    if isinstance(node, tuple):
+        return tuple(_rewrite(item, definitions) for item in node)
+    return node
+
+
+def _build(cast_to: Any) -> Any:
+    """The tagged validator for ``cast_to``, or ``None`` if it is not a union this recognises."""
+    import pydantic
+    import pydantic_core
+
+    if not pydantic.VERSION.startswith("2."):
+        return None
+    try:
+        from anthropic._models import construct_type  # noqa: F401  (the SDK path this shortens must exist)
+        from anthropic._utils import extract_type_arg, is_annotated_type
+
+        union = extract_type_arg(cast_to, 0) if is_annotated_type(cast_to) else cast_to
+        schema = pydantic.TypeAdapter(union).core_schema
+    except Exception:  # noqa: BLE001 - not a type pydantic (or this SDK) can build: left to the SDK
+        return None
+    definitions: dict[str, Any] = {}
+    top = schema
+    if top.get("type") == "definitions":
+        definitions = {item["ref"]: item for item in top["definitions"] if isinstance(item, dict) and "ref" in item}
+        top = top["schema"]
+    if not isinstance(top, dict) or top.get("type") != "union" or _tagged_union(top, definitions) is None:
+        return None
+    return pydantic_core.SchemaValidator(_rewrite(schema, definitions))
+
+
+#: ``id(cast_to)`` -> ``(cast_to, validator or None)``: by identity, as ``typing``'s own hashing of an
+#: ``Annotated`` alias is Python code that would cost more than a tenth of an event; the type is kept alive
+#: with its entry, so that its id cannot be reused.
+_validators: dict[int, tuple[Any, Any]] = {}
+_lock = threading.Lock()
+
+
+def event_validator(cast_to: Any) -> Any:
+    """The tagged validator for a streamed event union (built on first use), or ``None`` for anything else."""
+    entry = _validators.get(id(cast_to))
+    if entry is None:
+        with _lock:
+            entry = _validators.get(id(cast_to))
+            if entry is None:
+                entry = _validators[id(cast_to)] = (cast_to, _build(cast_to))
+    return entry[1]
+
+
+def fast_process_response_data(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps the client's ``_process_response_data``: a streamed event's dict goes through the tagged validator
+    first; anything it does not accept, and everything else, through the SDK's own code."""
+
+    @functools.wraps(original)
+    def _process_response_data(self: Any, *, data: object, cast_to: Any, response: Any) -> Any:
+        if type(data) is dict:
+            validator = event_validator(cast_to)
+            if validator is not None:
+                try:
+                    return validator.validate_python(data)
+                except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
+                    pass
+        return original(self, data=data, cast_to=cast_to, response=response)
+
+    return _process_response_data

@@ -1,0 +1,159 @@
+"""Server-sent events in pure Python: the mirror of ``rust/core/src/sse.rs``, rule for rule, with the same
+exception class and messages. Both decode as the anthropic SDK's ``SSEDecoder`` does (see the Rust module's
+documentation for the rules); the only departures are typed errors: ``InvalidSSE`` for a line that is not
+UTF-8 (the SDK raises a bare ``UnicodeDecodeError``) and for an event longer than ``max_event_length``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ._errors import InvalidSSE
+from ._wire import bytes_repr
+
+__all__ = ["SSEDecoder", "SSESpec", "python_int_retry"]
+
+_BLOCK_ENDS = (b"\r\r", b"\n\n", b"\r\n\r\n")
+
+
+def python_int_retry(value: str) -> int | None:
+    """The SDK's rule for a ``retry`` field: whatever ``int()`` accepts, else keep the previous one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class SSESpec:
+    """How the installed SDK's ``SSEDecoder`` builds its events; both backends' ``SSEDecoder`` read it.
+
+    ``keep_raw``: its ``ServerSentEvent`` takes the event's ``raw`` lines. ``layout``: as ``EventSpec``'s (for
+    the native backend), with roles for ``id``, ``retry`` and ``raw``. ``retry(value)``: the retry a
+    ``retry`` field's value gives, or ``None`` to keep the previous one.
+    """
+
+    event_class: Callable[..., Any]
+    keep_raw: bool
+    layout: list[tuple[str, str, Any]] | None = None
+    retry: Callable[[str], Any] = python_int_retry
+
+
+def _piece_end(data: bytes, start: int) -> int:
+    """Where the piece starting at ``start`` ends, as ``bytes.splitlines(keepends=True)`` cuts."""
+    cr, lf = data.find(b"\r", start), data.find(b"\n", start)
+    if cr < 0 and lf < 0:
+        return len(data)
+    if cr < 0 or 0 <= lf < cr:
+        return lf + 1
+    return cr + 2 if data[cr + 1 : cr + 2] == b"\n" else cr + 1
+
+
+class SSEDecoder:
+    """Bytes in, the SDK's ``ServerSentEvent`` objects (as ``spec`` describes them) out."""
+
+    def __init__(self, spec: SSESpec, /, *, max_event_length: int) -> None:
+        self._spec = spec
+        self._max = max_event_length
+        self._block = bytearray()
+        self._block_offset = 0
+        self._fed = 0
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._last_event_id: str | None = None
+        self._retry: Any = None
+        self._raw: list[str] = []
+        self._failed: InvalidSSE | None = None
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Any]:
+        """The events ``data`` completes; on ``InvalidSSE``, its ``messages`` holds the events before it."""
+        self._check()
+        chunk = bytes(data)
+        out: list[Any] = []
+        start = 0
+        while start < len(chunk):
+            end = _piece_end(chunk, start)
+            self._block += chunk[start:end]
+            self._fed += end - start
+            start = end
+            if self._block.endswith(_BLOCK_ENDS):
+                self._flush(out)
+        if len(self._block) > self._max:
+            self._fail(
+                f"server-sent event at byte {self._block_offset} is {len(self._block)} bytes without a blank "
+                f"line, over the maximum of {self._max}",
+                self._block_offset,
+                out,
+            )
+        return out
+
+    def close(self) -> list[Any]:
+        """The end of the stream: the events of what is left (an event without its blank line is dropped)."""
+        self._check()
+        out: list[Any] = []
+        if self._block:
+            self._flush(out)
+        return out
+
+    def _check(self) -> None:
+        if self._failed is not None:
+            raise InvalidSSE(str(self._failed), offset=self._failed.offset)
+
+    def _fail(self, message: str, offset: int, out: list[Any]) -> None:
+        self._failed = InvalidSSE(message, offset=offset)
+        raise InvalidSSE(message, offset=offset, messages=out)
+
+    def _flush(self, out: list[Any]) -> None:
+        block, offset = bytes(self._block), self._block_offset
+        self._block.clear()
+        self._block_offset = self._fed
+        start = 0
+        while start < len(block):
+            end = _piece_end(block, start)
+            line = block[start:end].rstrip(b"\r\n")  # a piece holds one line end, at its end
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                self._fail(
+                    f"server-sent events line at byte {offset + start} is not valid UTF-8: {bytes_repr(line)}",
+                    offset + start,
+                    out,
+                )
+            self._line(text, out)
+            start = end
+
+    def _line(self, line: str, out: list[Any]) -> None:
+        if not line:
+            if not self._event and not self._data and not self._last_event_id and self._retry is None:
+                self._raw = []
+                return
+            fields: dict[str, Any] = {
+                "event": self._event,
+                "data": "\n".join(self._data),
+                "id": self._last_event_id,
+                "retry": self._retry,
+            }
+            if self._spec.keep_raw:
+                fields["raw"] = self._raw
+            out.append(self._spec.event_class(**fields))
+            self._event, self._data, self._retry, self._raw = None, [], None, []
+            return
+        if self._spec.keep_raw:
+            self._raw.append(line)
+        if line.startswith(":"):
+            return
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            self._event = value
+        elif field == "data":
+            self._data.append(value)
+        elif field == "id":
+            if "\0" not in value:
+                self._last_event_id = value
+        elif field == "retry":
+            parsed = self._spec.retry(value)
+            if parsed is not None:
+                self._retry = parsed
