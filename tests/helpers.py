@@ -141,6 +141,7 @@ def sdk_state() -> dict[tuple[str, str], Any]:
         "_make_sse_decoder",
         "_make_status_error",
         "_process_response",
+        "_process_response_data",
         "_iter_events",
         "_create_raw_event_generator",
         "_parse_event",

@@ -2,7 +2,8 @@
 
 Framing (``EventStreamDecoder``, ``Message``, ``encode_message``) runs in a Rust extension when it is
 available and in pure Python otherwise, with identical behaviour; ``BACKEND`` says which. The SDK shim
-(``install``, ``accelerate``, ``AWSEventStreamDecoder``) plugs it into the ``anthropic`` SDK; the botocore
+(``install``, ``accelerate``, ``AWSEventStreamDecoder``, ``SSEDecoder``) plugs it into the ``anthropic`` SDK,
+first-party and Vertex streams included; the botocore
 shim (``install_botocore``) into boto3's ``EventStream``.
 """
 
@@ -21,13 +22,14 @@ from ._errors import (
     InvalidHeadersLength,
     InvalidHeaderValue,
     InvalidPayloadLength,
+    InvalidSSE,
     NotAnEventStream,
     TruncatedStreamError,
 )
 from ._framing import EventStreamDecoder, HeaderValue, Message, encode_message
 from ._patching import SDKChangedError
 from ._sdk_errors import status_for_error
-from ._sdk_events import AWSEventStreamDecoder
+from ._sdk_events import AWSEventStreamDecoder, SSEDecoder
 from ._wire import HeaderType
 
 try:
@@ -53,9 +55,11 @@ __all__ = [
     "InvalidHeaderValue",
     "InvalidHeadersLength",
     "InvalidPayloadLength",
+    "InvalidSSE",
     "Message",
     "NotAnEventStream",
     "SDKChangedError",
+    "SSEDecoder",
     "TruncatedStreamError",
     "__version__",
     "accelerate",

@@ -10,6 +10,7 @@ import functools
 import inspect
 import json
 import json.scanner
+import operator
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +43,10 @@ __all__ = [
 #: ``(attribute, role, value)`` in the order the constructor sets them; role is ``"event"``, ``"data"``,
 #: ``"list"`` (a fresh empty list per event) or ``"constant"`` (``value``, immutable, shared).
 EventLayout = list[tuple[str, str, Any]]
+
+
+#: The constructor arguments of the SDK's ``ServerSentEvent`` (``id``, ``retry`` and ``raw`` where it has them).
+_ARGUMENTS = ("event", "data", "id", "retry", "raw")
 
 
 def event_layout(cls: type) -> EventLayout | None:
@@ -174,11 +179,7 @@ def sdk() -> SDK:
     from anthropic import APIConnectionError
     from anthropic._streaming import ServerSentEvent, SSEDecoder
 
-    class Event(ServerSentEvent):
-        """The SDK's ``ServerSentEvent``, whose ``json()`` skips ``json.loads``' Python layers (``loads``)."""
-
-        def json(self) -> Any:
-            return loads(self.data)
+    Event = fast_event_class(ServerSentEvent)
 
     class FrameErrorEvent(ServerSentEvent):
         """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
@@ -220,16 +221,36 @@ def bedrock_events() -> EventSpec:
 _scan_once = json.scanner.make_scanner(json.JSONDecoder())
 
 
-def loads(text: str) -> Any:
-    """``json.loads(text)``, exactly, for the one JSON document an event's data is: the scanner ``json.loads``
-    itself runs, without the Python layers around it (which cost about as much as the scan). ``json.loads``
-    accepts the same documents with surrounding whitespace; it also has the last word on anything else, so
-    that its answer and its errors are the caller's."""
+def _json(self: Any) -> Any:
+    """``json.loads(self.data)``, exactly, for the one JSON document an event's data is: the scanner
+    ``json.loads`` itself runs, without the Python layers around it (which cost about as much as the scan).
+    ``json.loads`` accepts the same documents with surrounding whitespace; it also has the last word on
+    anything else, so that its answer and its errors are the caller's."""
+    text = self.data
     try:
         value, end = _scan_once(text, 0)
     except Exception:  # noqa: BLE001 - StopIteration, JSONDecodeError, RecursionError: json.loads decides
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
+
+
+def fast_event_class(base: type) -> type:
+    """The subclass of the SDK's ``ServerSentEvent`` that this package's decoders build: the same attributes
+    and methods, with ``json()`` through the scanner directly (``_json``), and each property that returns an
+    attribute unchanged (``event``, ``data``, ... , checked on an instance) read by a C-level getter: the
+    SDK's stream loop reads them several times per event."""
+    namespace: dict[str, Any] = {"__doc__": base.__doc__, "__module__": __name__, "json": _json}
+    layout = event_layout(base)
+    if layout is not None:
+        arguments: dict[str, Any] = {role: object() for _, role, _ in layout if role in _ARGUMENTS}
+        arguments["raw"] = [] if "raw" in arguments else None
+        instance = base(**{role: value for role, value in arguments.items() if value is not None})
+        for attribute, role, _ in layout:
+            accessor = base.__dict__.get(role)
+            if isinstance(accessor, property) and accessor.fget is not None and role in arguments:
+                if accessor.fget(instance) is arguments[role]:
+                    namespace[role] = property(operator.attrgetter(attribute), doc=accessor.__doc__)
+    return type(base.__name__, (base,), namespace)
 
 
 #: The most bytes handed to the backend at once. A whole buffered body (a test's mock, a proxy that

@@ -98,7 +98,6 @@ def _build(cast_to: Any) -> Any:
     if not pydantic.VERSION.startswith("2."):
         return None
     try:
-        from anthropic._models import construct_type  # noqa: F401  (the SDK path this shortens must exist)
         from anthropic._utils import extract_type_arg, is_annotated_type
 
         union = extract_type_arg(cast_to, 0) if is_annotated_type(cast_to) else cast_to
@@ -112,7 +111,10 @@ def _build(cast_to: Any) -> Any:
         top = top["schema"]
     if not isinstance(top, dict) or top.get("type") != "union" or _tagged_union(top, definitions) is None:
         return None
-    return pydantic_core.SchemaValidator(_rewrite(schema, definitions))
+    try:
+        return pydantic_core.SchemaValidator(_rewrite(schema, definitions))
+    except Exception:  # noqa: BLE001 - a schema this does not know how to rewrite: left to the SDK
+        return None
 
 
 #: ``id(cast_to)`` -> ``(cast_to, validator or None)``: by identity, as ``typing``'s own hashing of an
@@ -136,16 +138,17 @@ def event_validator(cast_to: Any) -> Any:
 def fast_process_response_data(original: Callable[..., Any]) -> Callable[..., Any]:
     """Wraps the client's ``_process_response_data``: a streamed event's dict goes through the tagged validator
     first; anything it does not accept, and everything else, through the SDK's own code."""
+    validators = _validators
 
     @functools.wraps(original)
     def _process_response_data(self: Any, *, data: object, cast_to: Any, response: Any) -> Any:
-        if type(data) is dict:
-            validator = event_validator(cast_to)
-            if validator is not None:
-                try:
-                    return validator.validate_python(data)
-                except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
-                    pass
+        entry = validators.get(id(cast_to))  # inline: this runs for every event
+        validator = event_validator(cast_to) if entry is None else entry[1]
+        if validator is not None and type(data) is dict:
+            try:
+                return validator.validate_python(data)
+            except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
+                pass
         return original(self, data=data, cast_to=cast_to, response=response)
 
     return _process_response_data

@@ -1,0 +1,347 @@
+"""Whole-stream exactness: under ``install()``, every event the SDK builds is the one it builds stock.
+
+A corpus is generated from one event of every kind the SDK streams (every event, content block and delta type,
+citations, server tools, usage, unknown future types), each also with an unknown extra field, with each field
+missing, and with each value of the wrong type. Every corpus entry goes through the SDK's own
+``_process_response_data``, stock and installed, for the event unions of the Messages API and its beta, and
+the results must be the same classes with the same fields, ``model_fields_set``, extras and ``model_dump()``,
+at every level. Whole streams are then compared through real clients (Bedrock on both backends, first-party,
+sync and async, ``create(stream=True)`` and ``messages.stream()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pydantic
+import pytest
+
+import anthropic_eventstream as ae
+from anthropic_eventstream import testing
+from anthropic_eventstream._sdk_models import event_validator
+
+from .helpers import REQUEST
+
+TEXT_CITATION = {
+    "type": "char_location",
+    "cited_text": "the sky is blue",
+    "document_index": 0,
+    "document_title": "Sky",
+    "start_char_index": 0,
+    "end_char_index": 15,
+}
+USAGE = {
+    "input_tokens": 12,
+    "output_tokens": 1,
+    "cache_creation_input_tokens": None,
+    "cache_read_input_tokens": 3,
+    "server_tool_use": {"web_search_requests": 1},
+    "service_tier": "standard",
+}
+
+#: One event of every kind, as the API sends them.
+EVENTS: list[dict[str, Any]] = [
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_01",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-test-model",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": USAGE,
+        },
+    },
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": "", "citations": None}},
+    {"type": "content_block_start", "index": 1, "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+    {"type": "content_block_start", "index": 2, "content_block": {"type": "redacted_thinking", "data": "abc"}},
+    {
+        "type": "content_block_start",
+        "index": 3,
+        "content_block": {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}},
+    },
+    {
+        "type": "content_block_start",
+        "index": 4,
+        "content_block": {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search", "input": {}},
+    },
+    {
+        "type": "content_block_start",
+        "index": 5,
+        "content_block": {
+            "type": "web_search_tool_result",
+            "tool_use_id": "srvtoolu_01",
+            "content": [
+                {
+                    "type": "web_search_result",
+                    "title": "Sky",
+                    "url": "https://example.com",
+                    "encrypted_content": "xyz",
+                    "page_age": None,
+                }
+            ],
+        },
+    },
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello "}},
+    {"type": "content_block_delta", "index": 3, "delta": {"type": "input_json_delta", "partial_json": '{"ci'}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "thinking_delta", "thinking": "Let me see"}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "signature_delta", "signature": "c2ln"}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "citations_delta", "citation": TEXT_CITATION}},
+    {
+        "type": "content_block_delta",
+        "index": 0,
+        "delta": {
+            "type": "citations_delta",
+            "citation": {
+                "type": "web_search_result_location",
+                "cited_text": "blue",
+                "url": "https://example.com",
+                "title": "Sky",
+                "encrypted_index": "eHl6",
+            },
+        },
+    },
+    {"type": "content_block_stop", "index": 0},
+    {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 15, "input_tokens": None, "server_tool_use": None},
+    },
+    {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None}, "usage": {}},
+    {"type": "message_stop"},
+    {"type": "a_future_event", "index": 0, "payload": {"x": 1}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "a_future_delta", "value": [1, 2.5, None]}},
+    {"type": "content_block_start", "index": 6, "content_block": {"type": "a_future_block"}},
+]
+
+WRONG_VALUES: list[Any] = [None, 7, "7", 1.5, [], {}, True]
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every path to a dict member or list item inside ``value``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key)
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*path, index)
+            yield from _paths(item, (*path, index))
+
+
+def _mutated(event: dict[str, Any], path: tuple[Any, ...], change: Any) -> dict[str, Any]:
+    mutated = copy.deepcopy(event)
+    *parents, last = path
+    target: Any = mutated
+    for key in parents:
+        target = target[key]
+    if change is _DELETE:
+        del target[last]
+    else:
+        target[last] = change
+    return mutated
+
+
+_DELETE = object()
+
+
+def corpus() -> list[dict[str, Any]]:
+    """Every event of ``EVENTS``, as it is, with extra unknown fields (at the top and in each nested object),
+    with each member missing, and with each value replaced by values of every other JSON type."""
+    entries: list[dict[str, Any]] = []
+    for event in EVENTS:
+        entries.append(event)
+        for path in [(), *_paths(event)]:
+            nested = event
+            for key in path:
+                nested = nested[key]
+            if isinstance(nested, dict):
+                entries.append(_mutated(event, (*path, "extra_field"), {"future": True}) if path else {**event, "x": 1})
+        for path in _paths(event):
+            entries.append(_mutated(event, path, _DELETE))
+            entries.extend(_mutated(event, path, wrong) for wrong in WRONG_VALUES)
+    return entries
+
+
+CORPUS = corpus()
+
+
+def shape(value: Any) -> Any:
+    """Everything observable of a built value, recursively: each model's class, fields in order,
+    ``model_fields_set`` and extras; each other value's type and value."""
+    if isinstance(value, pydantic.BaseModel):
+        return (
+            type(value),
+            sorted(value.model_fields_set),
+            shape(value.__pydantic_extra__),
+            [(name, shape(item)) for name, item in value.__dict__.items()],
+        )
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    if isinstance(value, dict):
+        return [(key, shape(item)) for key, item in value.items()]
+    return (type(value), value)
+
+
+def dumped(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(warnings=False)
+    return value
+
+
+def _unions() -> list[Any]:
+    from anthropic.types import RawMessageStreamEvent
+
+    unions = [RawMessageStreamEvent]
+    try:
+        from anthropic.types.beta import BetaRawMessageStreamEvent
+    except ImportError:
+        pass
+    else:
+        unions.append(BetaRawMessageStreamEvent)
+    return unions
+
+
+def _build(client: Any, data: dict[str, Any], cast_to: Any) -> Any:
+    try:
+        return client._process_response_data(data=copy.deepcopy(data), cast_to=cast_to, response=None)
+    except Exception as exc:  # noqa: BLE001 - the stock answer may be an error; ours must be the same
+        return type(exc)
+
+
+@pytest.fixture
+def installed() -> Iterator[None]:
+    ae.install()
+    yield
+    ae.uninstall()
+
+
+def test_the_corpus_is_large_and_covers_every_union_member() -> None:
+    from anthropic._utils import extract_type_arg
+    from anthropic.types import RawMessageStreamEvent
+    from typing_extensions import get_args
+
+    assert len(CORPUS) > 1000
+    members = get_args(extract_type_arg(RawMessageStreamEvent, 0))
+    tags = {event["type"] for event in EVENTS}
+    assert {m.model_fields["type"].annotation.__args__[0] for m in members} <= tags
+
+
+@pytest.mark.parametrize("union", _unions(), ids=lambda u: str(u).split("'")[1] if "'" in str(u) else str(u))
+def test_installed_builds_every_corpus_event_as_stock(union: Any, installed: None) -> None:
+    from anthropic import Anthropic
+
+    assert event_validator(union) is not None, "the fast path must cover the SDK's event union"
+    client = Anthropic(api_key="testing")
+    stock_method = Anthropic.__mro__[1]._process_response_data  # the SDK's own, unpatched
+    differences = []
+    for data in CORPUS:
+        ours = _build(client, data, union)
+        theirs = stock_method(client, data=copy.deepcopy(data), cast_to=union, response=None)
+        if shape(ours) != shape(theirs) or dumped(ours) != dumped(theirs):
+            differences.append((data, shape(ours), shape(theirs)))
+    assert not differences, differences[:3]
+
+
+def test_the_fast_path_is_taken_for_valid_events_and_left_for_the_rest() -> None:
+    from anthropic.types import RawMessageStreamEvent
+
+    validator = event_validator(RawMessageStreamEvent)
+    for event in (EVENTS[7], EVENTS[13], EVENTS[16]):  # a text delta, a block stop, the message stop
+        assert type(validator.validate_python(event)).__name__.startswith("Raw")
+    for event in EVENTS[-3:]:  # future types
+        with pytest.raises(pydantic.ValidationError):
+            validator.validate_python(event)
+
+
+def test_non_union_types_and_non_dicts_are_left_to_the_sdk() -> None:
+    from anthropic.types import Message
+
+    assert event_validator(Message) is None
+    assert event_validator(object) is None
+    assert event_validator(list[int]) is None
+
+
+def test_uninstall_restores_process_response_data(installed: None) -> None:
+    from anthropic import Anthropic
+
+    assert Anthropic.__dict__.get("_process_response_data") is not None
+    ae.uninstall()
+    assert "_process_response_data" not in Anthropic.__dict__
+
+
+#: A whole answer using every content block and delta kind that has a stream helper event.
+STREAM = [
+    EVENTS[0],
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Hmm."}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hello "}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": TEXT_CITATION}},
+    {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "world", "extra": 1}},
+    {"type": "content_block_stop", "index": 1},
+    {
+        "type": "content_block_start",
+        "index": 2,
+        "content_block": {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}},
+    },
+    *(
+        {"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": part}}
+        for part in ['{"city": "Pa', 'ris", "days": [1, ', "2.5, tr", 'ue], "x": null}']
+    ),
+    {"type": "content_block_stop", "index": 2},
+    {"type": "ping"},
+    {"type": "a_future_event", "value": 1},
+    EVENTS[14],
+    EVENTS[16],
+]
+
+
+def _stream_shapes(client: Any, is_async: bool, helper: bool) -> Any:
+    async def collect_async() -> Any:
+        if helper:
+            async with client.messages.stream(**REQUEST) as stream:
+                events = [shape(event) async for event in stream]
+                return events, shape(await stream.get_final_message())
+        return [shape(event) async for event in await client.messages.create(**REQUEST, stream=True)], None
+
+    if is_async:
+        return asyncio.run(collect_async())
+    if helper:
+        with client.messages.stream(**REQUEST) as stream:
+            return [shape(event) for event in stream], shape(stream.get_final_message())
+    return [shape(event) for event in client.messages.create(**REQUEST, stream=True)], None
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["create", "stream"])
+@pytest.mark.parametrize("chunk_size", [7, 16384])
+def test_whole_streams_match_stock(backend: str, is_async: bool, helper: bool, chunk_size: int) -> None:
+    bedrock = testing.bedrock_stream(STREAM)
+    sse = testing.anthropic_sse(STREAM)
+    clients = [
+        (lambda: testing.mock_bedrock_client(bedrock, chunk_size=chunk_size, is_async=is_async)),
+        (lambda: testing.mock_anthropic_client(testing.split(sse, chunk_size), is_async=is_async)),
+    ]
+    for make in clients:
+        stock = _stream_shapes(make(), is_async, helper)
+        ours = _stream_shapes(ae.accelerate(make(), backend=backend), is_async, helper)
+        assert ours == stock
+
+
+def test_text_stream_matches_stock(backend: str) -> None:
+    sse = testing.anthropic_sse(STREAM)
+
+    def text(client: Any) -> list[str]:
+        with client.messages.stream(**REQUEST) as stream:
+            return list(stream.text_stream)
+
+    stock = text(testing.mock_anthropic_client(sse))
+    assert text(ae.accelerate(testing.mock_anthropic_client(sse), backend=backend)) == stock == ["Hello ", "world"]

@@ -1,0 +1,167 @@
+"""Server-sent events: ``SSEDecoder`` (both backends) against the installed SDK's own ``SSEDecoder``.
+
+The SDK's decoder is the reference, rule for rule: line ends (LF, CR, CRLF, and a CRLF split across two
+chunks), comments, unknown fields, ``id`` (kept across events, ignored with a NUL), ``retry`` (Python's
+``int()``), multi-line data, raw lines, and a last event without its blank line. Generated bodies, cut at
+every chunking hypothesis picks, must give the same events, attribute for attribute. Where the SDK raises a
+bare ``UnicodeDecodeError``, ours raise ``InvalidSSE`` after the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import anthropic_eventstream as ae
+from anthropic_eventstream import _backend, testing
+from anthropic_eventstream._sdk_events import sdk
+
+from .helpers import property_settings, requires_native
+
+
+def stock_events(chunks: list[bytes]) -> tuple[list[dict[str, Any]], type[Exception] | None]:
+    from anthropic._streaming import SSEDecoder
+
+    events: list[dict[str, Any]] = []
+    try:
+        events.extend(vars(event) for event in SSEDecoder().iter_bytes(iter(chunks)))
+    except UnicodeDecodeError as exc:
+        return events, type(exc)
+    return events, None
+
+
+def our_events(chunks: list[bytes], backend: str) -> tuple[list[dict[str, Any]], type[Exception] | None]:
+    events: list[dict[str, Any]] = []
+    try:
+        events.extend(vars(event) for event in ae.SSEDecoder(backend).iter_bytes(iter(chunks)))
+    except ae.InvalidSSE as exc:
+        return events, type(exc)
+    return events, None
+
+
+def cut(body: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({min(c, len(body)) for c in cuts})
+    return [body[a:b] for a, b in zip([0, *points], [*points, len(body)])]
+
+
+FIELD_NAMES = ["event", "data", "id", "retry", "", "foo", "DATA", "event "]
+VALUES = ["", " ", "x", " message_start", "{}", "a:b", ":", "12", " 12 ", "1_0", "-5", "\u0663", "x\0y", "é", "  two"]
+ENDINGS = [b"\n", b"\r", b"\r\n"]
+
+lines = st.one_of(
+    st.builds(lambda n, v: f"{n}:{v}", st.sampled_from(FIELD_NAMES), st.sampled_from(VALUES)),
+    st.builds(lambda v: f":{v}", st.sampled_from(VALUES)),  # comments
+    st.sampled_from(["", "data", "event", "id", "retry"]),  # blank lines and fields without a colon
+)
+bodies = st.lists(st.tuples(lines, st.sampled_from(ENDINGS)), max_size=30).map(
+    lambda parts: b"".join(line.encode() + end for line, end in parts)
+)
+
+
+@property_settings(400)
+@given(body=bodies, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6), tail=st.booleans())
+def test_generated_bodies_decode_as_the_sdk_decodes_them(body: bytes, cuts: list[int], tail: bool) -> None:
+    if tail:  # a last line without any line end
+        body += b"data: unterminated"
+    chunks = cut(body, cuts)
+    expected = stock_events(chunks)
+    for backend in ("python", *(["native"] if _backend._native is not None else [])):
+        assert our_events(chunks, backend) == expected, backend
+    assert our_events([bytes([b]) for b in body], "python") == stock_events([bytes([b]) for b in body])
+
+
+def test_every_rule_at_every_chunking(backend: str) -> None:
+    body = (
+        b": hello\nevent: a\ndata: 1\ndata:2\nid: 7\nretry: 150\nfoo: bar\n\n"
+        b"event: b\r\ndata: {}\r\nretry: x\r\n\r\n"
+        b"event:\rdata: c\r\rid: a\x00b\ndata: d\n\n\n\n"
+        + "retry:  \u0663 \n\n".encode()
+        + b"event: e\r\ndata: 3\r\n\r\ndata: last\n"
+    )
+    expected = stock_events([body])
+    assert len(expected[0]) == 8  # blank lines after an id dispatch events too
+    for size in range(1, 12):
+        assert our_events(testing.split(body, size), backend) == expected, size
+    for point in range(len(body) + 1):
+        assert our_events([body[:point], body[point:]], backend) == expected, point
+
+
+def test_invalid_utf8_raises_invalid_sse_after_the_same_events(backend: str) -> None:
+    body = b"event: a\ndata: 1\n\nevent: b\ndata: \xff\xfe\n\nevent: c\ndata: 3\n\n"
+    events, error = stock_events([body])
+    assert error is UnicodeDecodeError
+    ours, our_error = our_events([body], backend)
+    assert (ours, our_error) == (events, ae.InvalidSSE)
+    decoder = ae.SSEDecoder(backend).decoder()
+    with pytest.raises(ae.InvalidSSE, match=r"line at byte 27 is not valid UTF-8: b'data: \\xff\\xfe'") as info:
+        decoder.feed(body)
+    assert [vars(e) for e in info.value.messages] == events
+    assert info.value.offset == 27
+    with pytest.raises(ae.InvalidSSE) as again:  # spent: raised again, afresh
+        decoder.feed(b"data: more\n\n")
+    assert again.value is not info.value
+
+
+def test_an_endless_event_is_refused_at_max_event_length(backend: str) -> None:
+    decoder = ae.SSEDecoder(backend, max_event_length=64).decoder()
+    assert [e.data for e in decoder.feed(b"data: ok\n\n")] == ["ok"]
+    decoder.feed(b"data: " + b"x" * 50)
+    with pytest.raises(ae.InvalidSSE, match="server-sent event at byte 10 is 68 bytes without a blank line") as info:
+        decoder.feed(b"x" * 12)
+    assert info.value.messages == []
+
+
+@requires_native
+def test_both_backends_give_the_same_errors() -> None:
+    for body in (b"data: \xc3\n\n", b"data: ok\n\nevent: \xed\xa0\x80\n\n", b"\xff"):
+        messages = []
+        for backend in ("native", "python"):
+            decoder = ae.SSEDecoder(backend).decoder()
+            with pytest.raises(ae.InvalidSSE) as info:
+                decoder.feed(body)
+                decoder.close()
+            messages.append((str(info.value), info.value.offset, [vars(e) for e in info.value.messages]))
+        assert messages[0] == messages[1]
+
+
+def test_events_are_the_sdks_class_with_a_faster_json() -> None:
+    from anthropic._streaming import ServerSentEvent
+
+    event_class = sdk().sse.event_class
+    assert issubclass(event_class, ServerSentEvent)
+    for data in ['{"a": [1, 2.5, null, "\\ud800"]}', " {} ", "{} x", "", "NaN", '{"a": 1e400}', "[" * 5000]:
+        event = event_class(event="x", data=data)
+        try:
+            expected: Any = ServerSentEvent(event="x", data=data).json()
+        except (ValueError, RecursionError) as exc:
+            with pytest.raises(type(exc)):
+                event.json()
+        else:
+            assert repr(event.json()) == repr(expected)
+
+
+def test_async_iteration_matches_sync(backend: str) -> None:
+    body = testing.anthropic_sse(testing.message_events("one two three"))
+
+    async def collect() -> list[dict[str, Any]]:
+        async def chunks() -> Any:
+            for chunk in testing.split(body, 5):
+                yield chunk
+
+        return [vars(e) async for e in ae.SSEDecoder(backend).aiter_bytes(chunks())]
+
+    assert asyncio.run(collect()) == stock_events([body])[0]
+
+
+def test_installed_first_party_streams_decode_with_the_native_decoder() -> None:
+    ae.install()
+    try:
+        client = testing.mock_anthropic_client(testing.anthropic_sse(testing.message_events("hi")))
+        decoder = client._make_sse_decoder()
+        assert isinstance(decoder._inner, ae.SSEDecoder)
+    finally:
+        ae.uninstall()
