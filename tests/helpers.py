@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import struct
@@ -123,7 +124,10 @@ def sdk_state() -> dict[tuple[str, str], Any]:
     from anthropic._streaming import AsyncStream, Stream
     from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
     from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
+    from anthropic.lib.streaming import _messages
     from botocore import eventstream
+
+    beta = "anthropic.lib.streaming._beta_messages"  # not in every SDK version
 
     owners = [
         AnthropicBedrock,
@@ -136,6 +140,8 @@ def sdk_state() -> dict[tuple[str, str], Any]:
         AsyncStream,
         eventstream.EventStream,
         eventstream,
+        _messages,
+        *([importlib.import_module(beta)] if importlib.util.find_spec(beta) else []),
     ]
     names = [
         "_make_sse_decoder",
@@ -146,5 +152,6 @@ def sdk_state() -> dict[tuple[str, str], Any]:
         "_create_raw_event_generator",
         "_parse_event",
         "EventStreamBuffer",
+        "build",
     ]
     return {(getattr(o, "__name__", ""), n): o.__dict__.get(n, "<absent>") for o, n in itertools.product(owners, names)}

@@ -268,12 +268,24 @@ def test_non_union_types_and_non_dicts_are_left_to_the_sdk() -> None:
     assert event_validator(list[int]) is None
 
 
-def test_uninstall_restores_process_response_data(installed: None) -> None:
+def test_uninstall_restores_process_response_data_and_the_helpers_build(installed: None) -> None:
     from anthropic import Anthropic
+    from anthropic._models import build
+    from anthropic.lib.streaming import _messages
 
     assert Anthropic.__dict__.get("_process_response_data") is not None
+    assert _messages.build is not build
     ae.uninstall()
     assert "_process_response_data" not in Anthropic.__dict__
+    assert _messages.build is build
+
+
+def test_the_helpers_build_falls_back_for_what_validation_refuses(installed: None) -> None:
+    from anthropic._models import build as stock_build
+    from anthropic.lib.streaming import TextEvent, _messages
+
+    for fields in ({"type": "text", "text": "a", "snapshot": "ab"}, {"type": "text", "text": 1}, {"x": [1]}):
+        assert shape(_messages.build(TextEvent, **fields)) == shape(stock_build(TextEvent, **fields))
 
 
 #: A whole answer using every content block and delta kind that has a stream helper event.
@@ -321,9 +333,10 @@ def _stream_shapes(client: Any, is_async: bool, helper: bool) -> Any:
     return [shape(event) for event in client.messages.create(**REQUEST, stream=True)], None
 
 
+@pytest.mark.parametrize("opt_in", ["accelerate", "install"])
 @pytest.mark.parametrize("helper", [False, True], ids=["create", "stream"])
 @pytest.mark.parametrize("chunk_size", [7, 16384])
-def test_whole_streams_match_stock(backend: str, is_async: bool, helper: bool, chunk_size: int) -> None:
+def test_whole_streams_match_stock(backend: str, is_async: bool, helper: bool, chunk_size: int, opt_in: str) -> None:
     bedrock = testing.bedrock_stream(STREAM)
     sse = testing.anthropic_sse(STREAM)
     clients = [
@@ -332,7 +345,14 @@ def test_whole_streams_match_stock(backend: str, is_async: bool, helper: bool, c
     ]
     for make in clients:
         stock = _stream_shapes(make(), is_async, helper)
-        ours = _stream_shapes(ae.accelerate(make(), backend=backend), is_async, helper)
+        if opt_in == "install":
+            ae.install(backend=backend)
+            try:
+                ours = _stream_shapes(make(), is_async, helper)
+            finally:
+                ae.uninstall()
+        else:
+            ours = _stream_shapes(ae.accelerate(make(), backend=backend), is_async, helper)
         assert ours == stock
 
 

@@ -19,7 +19,7 @@ from . import _backend
 from ._patching import Patch, Patches, check
 from ._sdk_errors import status_for_error
 from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
-from ._sdk_models import fast_process_response_data
+from ._sdk_models import fast_build, fast_process_response_data
 from ._sdk_streams import StreamDecoder
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
@@ -204,6 +204,28 @@ def _client_patches(
 _installed = Patches()
 
 
+def _helper_patches() -> list[Patch]:
+    """The ``messages.stream()`` helpers' event building (module functions shared by every client, so patched
+    by ``install()`` only)."""
+    import importlib
+
+    patches = []
+    for name in ("anthropic.lib.streaming._messages", "anthropic.lib.streaming._beta_messages"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        patches.append(
+            Patch(
+                module,
+                "build",
+                lambda original: _ours(fast_build(original)),
+                parameters="(base_model_cls, *args, **kwargs)",
+            )
+        )
+    return patches
+
+
 def install(*, backend: str | None = None, retry_before_content: bool = False) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
     client (first-party and Vertex too) raises mid-stream errors as the SDK's typed exception with the real
@@ -222,7 +244,7 @@ def install(*, backend: str | None = None, retry_before_content: bool = False) -
             cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend, retry_before_content=retry_before_content
         )
     ]
-    _installed.apply(patches)
+    _installed.apply(patches + _helper_patches())
 
 
 def uninstall() -> None:

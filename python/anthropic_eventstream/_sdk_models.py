@@ -21,7 +21,7 @@ import functools
 import threading
 from typing import Any, Callable
 
-__all__ = ["event_validator", "fast_process_response_data"]
+__all__ = ["event_validator", "fast_build", "fast_process_response_data", "model_validator"]
 
 _TAG = "type"
 
@@ -152,3 +152,61 @@ def fast_process_response_data(original: Callable[..., Any]) -> Callable[..., An
         return original(self, data=data, cast_to=cast_to, response=response)
 
     return _process_response_data
+
+
+#: Core schema types whose presence anywhere in a model's schema means Python code runs during validation
+#: (validators, custom ``__init__``, ``model_post_init``): such a model is left to the SDK's ``build``.
+_CODE = ("function-before", "function-after", "function-wrap", "function-plain", "custom_init", "post_init")
+
+
+def _runs_code(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get("type") in _CODE or node.get("custom_init") or node.get("post_init"):
+            return True
+        return any(_runs_code(value) for value in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_runs_code(item) for item in node)
+    return False
+
+
+#: ``id(cls)`` -> ``(cls, validator or None)``, as for ``_validators``.
+_model_validators: dict[int, tuple[Any, Any]] = {}
+
+
+def model_validator(cls: Any) -> Any:
+    """``cls``'s own pydantic validator, if validating with it builds what the SDK's ``build(cls, **fields)``
+    builds from valid fields: a pydantic v2 model whose validation runs no Python code. Else ``None``."""
+    entry = _model_validators.get(id(cls))
+    if entry is None:
+        with _lock:
+            entry = _model_validators.get(id(cls))
+            if entry is None:
+                validator = None
+                try:
+                    schema = cls.__pydantic_core_schema__
+                    if isinstance(schema, dict) and not _runs_code(schema):
+                        validator = cls.__pydantic_validator__
+                except Exception:  # noqa: BLE001, S110 - not a pydantic v2 model: left to the SDK
+                    pass
+                entry = _model_validators[id(cls)] = (cls, validator)
+    return entry[1]
+
+
+def fast_build(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps the SDK's ``build(cls, **fields)``, which the ``messages.stream()`` helper calls for each event it
+    adds (``TextEvent``, ``InputJsonEvent``, ...), and which constructs without validating, field by field in
+    Python. For the values the helper passes (strings, literals, and models and lists of models it already
+    holds), validating builds the same object: the same fields in the same order, ``model_fields_set`` and
+    extras, the same instances inside. Anything the validator does not accept goes to the SDK's ``build``."""
+
+    @functools.wraps(original)
+    def build(base_model_cls: Any, *args: Any, **kwargs: Any) -> Any:
+        validator = None if args else model_validator(base_model_cls)
+        if validator is not None:
+            try:
+                return validator.validate_python(kwargs)
+            except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
+                pass
+        return original(base_model_cls, *args, **kwargs)
+
+    return build
