@@ -123,8 +123,8 @@ def sdk_state() -> dict[tuple[str, str], Any]:
     import anthropic
     from anthropic._streaming import AsyncStream, Stream
     from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
-    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
     from anthropic.lib.streaming import _messages
+    from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
     from botocore import eventstream
 
     beta = "anthropic.lib.streaming._beta_messages"  # not in every SDK version

@@ -19,12 +19,14 @@ from typing import Any
 
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import testing
 from anthropic_eventstream._sdk_models import event_validator
 
-from .helpers import REQUEST
+from .helpers import REQUEST, property_settings
 
 TEXT_CITATION = {
     "type": "char_location",
@@ -211,7 +213,7 @@ def _unions() -> list[Any]:
 def _build(client: Any, data: dict[str, Any], cast_to: Any) -> Any:
     try:
         return client._process_response_data(data=copy.deepcopy(data), cast_to=cast_to, response=None)
-    except Exception as exc:  # noqa: BLE001 - the stock answer may be an error; ours must be the same
+    except Exception as exc:
         return type(exc)
 
 
@@ -365,3 +367,130 @@ def test_text_stream_matches_stock(backend: str) -> None:
 
     stock = text(testing.mock_anthropic_client(sse))
     assert text(ae.accelerate(testing.mock_anthropic_client(sse), backend=backend)) == stock == ["Hello ", "world"]
+
+
+def _tool_stream(parts: list[str]) -> list[dict[str, Any]]:
+    return [
+        EVENTS[0],
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "toolu_01", "name": "write_file", "input": {}},
+        },
+        *(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": part}}
+            for part in parts
+        ),
+        {"type": "content_block_stop", "index": 0},
+        EVENTS[14],
+        EVENTS[16],
+    ]
+
+
+def _tool_snapshots(client: Any) -> tuple[list[Any], Any] | type[Exception]:
+    """Every helper event with the tool input as it stood then (a copy: the snapshot is live), and the final
+    message; or the exception that ended the stream."""
+    try:
+        with client.messages.stream(**REQUEST) as stream:
+            seen = []
+            for event in stream:
+                block = stream.current_message_snapshot.content[0] if stream.current_message_snapshot.content else None
+                seen.append((shape(event), copy.deepcopy(getattr(block, "input", None))))
+            return seen, shape(stream.get_final_message())
+    except Exception as exc:
+        return type(exc)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@property_settings(150)
+@given(value=json_values, cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=12), text=st.text())
+def test_tool_input_snapshots_match_stock_at_every_delta(value: Any, cuts: list[int], text: str) -> None:
+    document = json.dumps(
+        {"path": "notes.md", "value": value, "content": text}, ensure_ascii=bool(cuts and cuts[0] % 2)
+    )
+    points = sorted({min(c, len(document)) for c in cuts})
+    parts = [document[a:b] for a, b in zip([0, *points], [*points, len(document)])]
+    sse = testing.anthropic_sse(_tool_stream(parts))
+    stock = _tool_snapshots(testing.mock_anthropic_client(sse))
+    ae.install()
+    try:
+        ours = _tool_snapshots(testing.mock_anthropic_client(sse))
+    finally:
+        ae.uninstall()
+    assert ours == stock
+
+
+def test_tool_input_edge_cases_match_stock() -> None:
+    cases = [
+        ['{"content": "a', "b", "c\\", '"d', 'e", "x": [1, "y', "z", '"]}'],
+        ['{"a": "\\u00', "e9", " ok", '"}'],
+        ['{"a": "x', "\u00e9\u4e2d", "\ud83d\ude00", '"}'],
+        ['{"a": "x', "\ud800", '"}'],  # a lone surrogate: the SDK's own error
+        ['{"a": "x', "\n", '"}'],  # a raw control character in a string
+        ['"top', "level", '"'],  # a string at the top: the SDK's own error
+        ['{"a": 1} ', '"trailing', "text"],
+        ["", '{"a": "b', "", "c", '"}'],
+    ]
+    for parts in cases:
+        sse = testing.anthropic_sse(_tool_stream(parts))
+        stock = _tool_snapshots(testing.mock_anthropic_client(sse))
+        ae.install()
+        try:
+            ours = _tool_snapshots(testing.mock_anthropic_client(sse))
+        finally:
+            ae.uninstall()
+        assert ours == stock, parts
+
+
+@property_settings(1000)
+@given(
+    value=st.one_of(st.lists(json_values), st.dictionaries(st.text(max_size=6), json_values)),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=40),
+    indent=st.sampled_from([None, 1]),
+)
+def test_tool_input_follows_jiter_partial_parse_at_every_cut(value: Any, cuts: list[int], indent: int | None) -> None:
+    from jiter import from_json
+
+    from anthropic_eventstream._sdk_tool_input import ToolInput
+
+    document = json.dumps(value, indent=indent, ensure_ascii=False).encode()
+    points = sorted({max(1, min(c, len(document))) for c in cuts} | {len(document)})  # the input opens at 0
+    tool_input = ToolInput()
+    previous = 0
+    for point in points:
+        assert tool_input.feed(document[previous:point]) == from_json(document[:point], partial_mode=True)
+        previous = point
+    assert tool_input.closed
+
+
+def test_a_long_structured_tool_input_is_followed_to_the_end() -> None:
+    from anthropic_eventstream._sdk_tool_input import _FOLLOWED, ToolInput
+
+    parts = ['{"rows": [{"id": 0}', *(f', {{"id": {i}, "name": "w{i}"}}' for i in range(1, 300)), "]}"]
+    ae.install()
+    try:
+        client = testing.mock_anthropic_client(testing.anthropic_sse(_tool_stream(parts)))
+        with client.messages.stream(**REQUEST) as stream:
+            for _ in stream:
+                pass
+            final = stream.get_final_message()
+            followed = stream._MessageStream__json_bufs[_FOLLOWED]  # type: ignore[attr-defined]
+    finally:
+        ae.uninstall()
+    assert isinstance(followed[0], ToolInput)
+    assert len(final.content[0].input["rows"]) == 300
+
+
+def test_the_helper_events_take_the_fast_path() -> None:
+    from anthropic.lib.streaming import InputJsonEvent, TextEvent
+
+    from anthropic_eventstream._sdk_models import model_validator
+
+    assert model_validator(TextEvent) is not None
+    assert model_validator(InputJsonEvent) is not None

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import inspect
 import threading
 from typing import Any, Callable, TypeVar
 
 from . import _backend
-from ._patching import Patch, Patches, check
+from ._patching import Patch, Patches, check, describe
 from ._sdk_errors import status_for_error
 from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
 from ._sdk_models import fast_build, fast_process_response_data
 from ._sdk_streams import StreamDecoder
+from ._sdk_tool_input import fast_accumulate_event
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
 
@@ -205,8 +207,9 @@ _installed = Patches()
 
 
 def _helper_patches() -> list[Patch]:
-    """The ``messages.stream()`` helpers' event building (module functions shared by every client, so patched
-    by ``install()`` only)."""
+    """The ``messages.stream()`` helpers' event building and tool-input accumulation: module functions shared by
+    every client, so patched by ``install()`` only. ``accumulate_event`` is patched where it keeps the tool
+    input buffers in its ``json_bufs`` argument (anthropic 2 and later); earlier SDKs keep theirs as they are."""
     import importlib
 
     patches = []
@@ -223,6 +226,16 @@ def _helper_patches() -> list[Patch]:
                 parameters="(base_model_cls, *args, **kwargs)",
             )
         )
+        accumulate = check(Patch(module, "accumulate_event", lambda original: original))
+        if "json_bufs" in inspect.signature(accumulate).parameters:
+            patches.append(
+                Patch(
+                    module,
+                    "accumulate_event",
+                    lambda original: _ours(fast_accumulate_event(original)),
+                    parameters=describe(accumulate),
+                )
+            )
     return patches
 
 

@@ -20,6 +20,13 @@ from typing import Any, Callable
 from . import testing
 from ._framing import EventStreamDecoder
 
+#: The request every SDK contender makes (the mock transports answer whatever is asked).
+REQUEST: dict[str, Any] = {
+    "model": "claude-test-model",
+    "max_tokens": 64,
+    "messages": [{"role": "user", "content": "Hi"}],
+}
+
 DELTAS = 20_000
 CHUNK = 16 * 1024
 WORDS = "the quick brown fox jumps over a lazy dog while streaming tokens from Claude on Bedrock".split()
@@ -170,43 +177,135 @@ def framing_cases(
     return cases
 
 
+def _create(client: Any) -> int:
+    return _consume(iter(client.messages.create(**REQUEST, stream=True)))
+
+
+def _create_async(client: Any) -> int:
+    async def go() -> int:
+        n = 0
+        async for _ in await client.messages.create(**REQUEST, stream=True):
+            n += 1
+        return n
+
+    return asyncio.run(go())
+
+
+def _helper(client: Any) -> int:
+    with client.messages.stream(**REQUEST) as stream:
+        return _consume(iter(stream))
+
+
+def _installed(run: Callable[[], int]) -> int:
+    """``run()`` with ``install()`` in force (the ``messages.stream()`` helper's own work is patched by
+    ``install()`` only, as it is shared by every client)."""
+    from ._anthropic import install, uninstall
+
+    install()
+    try:
+        return run()
+    finally:
+        uninstall()
+
+
 def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native",)) -> list[Case]:
     """``AnthropicBedrock(...).messages.create(stream=True)`` iterated to the end on a mock transport, stock
     and accelerated, sync and async."""
     from ._anthropic import accelerate
 
-    request = {
-        "model": "anthropic.claude-sonnet-4-5",
-        "max_tokens": 64,
-        "messages": [{"role": "user", "content": "Hi"}],
-    }
     events = frame_count(body)
-
-    def sync(client: Any) -> int:
-        return _consume(iter(client.messages.create(**request, stream=True)))
-
-    def run_async(client: Any) -> int:
-        async def go() -> int:
-            n = 0
-            async for _ in await client.messages.create(**request, stream=True):
-                n += 1
-            return n
-
-        return asyncio.run(go())
-
     stock_sync = testing.mock_bedrock_client(body, chunk_size=chunk)
     stock_async = testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True)
     cases = [
-        Case("end-to-end sync", "stock AnthropicBedrock", lambda: sync(stock_sync), events, baseline=True),
-        Case("end-to-end async", "stock AsyncAnthropicBedrock", lambda: run_async(stock_async), events, baseline=True),
+        Case("end-to-end sync", "stock AnthropicBedrock", partial(_create, stock_sync), events, baseline=True),
+        Case(
+            "end-to-end async", "stock AsyncAnthropicBedrock", partial(_create_async, stock_async), events, baseline=True
+        ),
     ]
     for backend in backends:
         fast_sync = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
         fast_async = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
-        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(sync, fast_sync), events, target=1.7))
+        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(_create, fast_sync), events, target=10))
         cases.append(
-            Case("end-to-end async", f"accelerated ({backend})", partial(run_async, fast_async), events, target=1.7)
+            Case(
+                "end-to-end async", f"accelerated ({backend})", partial(_create_async, fast_async), events, target=10
+            )
         )
+    return cases
+
+
+def first_party_body(deltas: int = DELTAS) -> bytes:
+    """The same answer as ``bedrock_body``, as the first-party API streams it (server-sent events)."""
+    return testing.anthropic_sse(testing.message_events([WORDS[i % len(WORDS)] + " " for i in range(deltas)]))
+
+
+def first_party_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
+    """First-party ``Anthropic(...).messages.create(stream=True)`` (SSE) iterated to the end, stock and
+    accelerated, sync and async."""
+    from ._anthropic import accelerate
+
+    chunks = testing.split(body, chunk)
+    events = body.count(b"\n\n")
+    cases = []
+    for mode, run in (("sync", _create), ("async", _create_async)):
+        is_async = mode == "async"
+        stock = testing.mock_anthropic_client(chunks, is_async=is_async)
+        fast = accelerate(testing.mock_anthropic_client(chunks, is_async=is_async))
+        group = f"first-party {mode}"
+        cases.append(Case(group, "stock Anthropic", partial(run, stock), events, baseline=True))
+        cases.append(Case(group, "accelerated", partial(run, fast), events, target=5))
+    return cases
+
+
+def helper_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
+    """The ``messages.stream()`` helper (snapshot accumulation, helper events) on a first-party stream, stock
+    and under ``install()``; an event is each one the helper yields."""
+    client = testing.mock_anthropic_client(testing.split(body, chunk))
+    events = _helper(client)
+    return [
+        Case("messages.stream()", "stock Anthropic", partial(_helper, client), events, baseline=True),
+        Case("messages.stream()", "install()", partial(_installed, partial(_helper, client)), events, target=3),
+    ]
+
+
+def tool_input_body(deltas: int) -> bytes:
+    """A first-party answer whose one block is a ``tool_use`` whose input (a file's path and a list of edits,
+    one per two deltas) arrives cut into ``deltas`` ``input_json_delta`` events of equal length, as a model's
+    tokens cut it: through keys, strings and numbers alike."""
+    edits = [{"line": i, "text": " ".join(WORDS[i % 7 : i % 7 + 3])} for i in range(deltas // 2)]
+    document = json.dumps({"path": "notes.md", "edits": edits})
+    size = -(-len(document) // deltas)
+    parts = [document[i : i + size] for i in range(0, len(document), size)]
+    start, *_, stop = testing.message_events("x")
+    block = {"type": "tool_use", "id": "toolu_01", "name": "write_file", "input": {}}
+    return testing.anthropic_sse(
+        [
+            start,
+            {"type": "content_block_start", "index": 0, "content_block": block},
+            *(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": p}}
+                for p in parts
+            ),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None}, "usage": {}},
+            stop,
+        ]
+    )
+
+
+def tool_input_cases(sizes: tuple[int, int] = (1000, 8000)) -> list[Case]:
+    """Per-event cost of ``messages.stream()`` with a tool input of ``sizes[0]`` and ``sizes[1]`` deltas, each
+    against itself at ``sizes[0]``: under ``install()`` it must stay flat; the stock helper re-parses the
+    whole input at every delta."""
+    cases = []
+    for label, opt_in in (("install()", _installed), ("stock", None)):
+        group = f"tool input: {label}"
+        for size in sizes:
+            client = testing.mock_anthropic_client(testing.split(tool_input_body(size), CHUNK))
+            installed = partial(_installed, partial(_helper, client))
+            run = installed if opt_in is not None else partial(_helper, client)
+            target = 1.5 if opt_in is not None and size != sizes[0] else None
+            cases.append(Case(group, f"{size:,} deltas", run, installed(), size == sizes[0], "cost", target=target))
     return cases
 
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from . import _backend
 from ._errors import EventStreamError
 from ._eventstream_py import EventSpec, Naming
-from ._sse_py import SSESpec
 from ._framing import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, limits
 from ._patching import SDKChangedError
 from ._sdk_errors import ErrorBody, frame_error_body
+from ._sse_py import SSESpec
 
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
@@ -36,7 +36,6 @@ __all__ = [
     "batches",
     "bedrock_events",
     "event_layout",
-    "loads",
     "sdk",
 ]
 
@@ -229,7 +228,7 @@ def _json(self: Any) -> Any:
     text = self.data
     try:
         value, end = _scan_once(text, 0)
-    except Exception:  # noqa: BLE001 - StopIteration, JSONDecodeError, RecursionError: json.loads decides
+    except Exception:
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
 

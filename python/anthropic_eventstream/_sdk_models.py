@@ -102,7 +102,7 @@ def _build(cast_to: Any) -> Any:
 
         union = extract_type_arg(cast_to, 0) if is_annotated_type(cast_to) else cast_to
         schema = pydantic.TypeAdapter(union).core_schema
-    except Exception:  # noqa: BLE001 - not a type pydantic (or this SDK) can build: left to the SDK
+    except Exception:
         return None
     definitions: dict[str, Any] = {}
     top = schema
@@ -113,7 +113,7 @@ def _build(cast_to: Any) -> Any:
         return None
     try:
         return pydantic_core.SchemaValidator(_rewrite(schema, definitions))
-    except Exception:  # noqa: BLE001 - a schema this does not know how to rewrite: left to the SDK
+    except Exception:
         return None
 
 
@@ -147,7 +147,7 @@ def fast_process_response_data(original: Callable[..., Any]) -> Callable[..., An
         if validator is not None and type(data) is dict:
             try:
                 return validator.validate_python(data)
-            except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
+            except Exception:
                 pass
         return original(self, data=data, cast_to=cast_to, response=response)
 
@@ -178,15 +178,17 @@ def model_validator(cls: Any) -> Any:
     builds from valid fields: a pydantic v2 model whose validation runs no Python code. Else ``None``."""
     entry = _model_validators.get(id(cls))
     if entry is None:
+        import pydantic
+
         with _lock:
             entry = _model_validators.get(id(cls))
             if entry is None:
                 validator = None
-                try:
-                    schema = cls.__pydantic_core_schema__
-                    if isinstance(schema, dict) and not _runs_code(schema):
-                        validator = cls.__pydantic_validator__
-                except Exception:  # noqa: BLE001, S110 - not a pydantic v2 model: left to the SDK
+                try:  # through a TypeAdapter: the SDK defers building its models' own schemas
+                    adapter = pydantic.TypeAdapter(cls)
+                    if adapter.core_schema.get("type") == "model" and not _runs_code(adapter.core_schema):
+                        validator = adapter.validator
+                except Exception:  # noqa: BLE001 - pydantic v1, or not a model: left to the SDK
                     pass
                 entry = _model_validators[id(cls)] = (cls, validator)
     return entry[1]
@@ -205,7 +207,7 @@ def fast_build(original: Callable[..., Any]) -> Callable[..., Any]:
         if validator is not None:
             try:
                 return validator.validate_python(kwargs)
-            except Exception:  # noqa: BLE001, S110 - the SDK's own code decides, as if this had not run
+            except Exception:
                 pass
         return original(base_model_cls, *args, **kwargs)
 

@@ -1,0 +1,233 @@
+"""The ``messages.stream()`` helper's tool input, at a cost per delta that does not grow with the input.
+
+For each ``input_json_delta`` the helper's ``accumulate_event`` appends the delta to the block's JSON so far
+and parses all of it again (``jiter.from_json(..., partial_mode=True)``), building every object of the input
+afresh: quadratic in the number of deltas. ``ToolInput`` follows the JSON's structure as it arrives instead:
+a stack of the containers still open, each with the members it has completed. A member is parsed once, by
+jiter, when the delimiter after it arrives; the member still arriving at the innermost open container is
+parsed by jiter in partial mode, wrapped in that container's bracket, so that jiter itself decides what an
+unfinished member contributes, as it would in place. The snapshot is then the open containers rebuilt from
+the inside out: fresh containers along that path, holding the completed members.
+
+Anything this does not follow exactly (a top-level scalar, a bracket that does not match, anything after the
+input's end, any parse error) hands the block back to the SDK's own ``accumulate_event`` for good, with its
+buffer brought up to date, so that the SDK raises or decides as it always does.
+
+What differs from the SDK: completed members are the same objects from one snapshot to the next (the SDK
+builds equal copies every time; a snapshot already handed out never changes either way), and the SDK's own
+(private) buffer is brought up to date only when its code next needs it. Only SDKs whose ``accumulate_event``
+keeps that buffer in its ``json_bufs`` argument are covered (anthropic 2 and later).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Callable
+
+__all__ = ["ToolInput", "fast_accumulate_event"]
+
+_WHITESPACE = b" \t\n\r"
+#: What the lexer stops at: quotes and backslashes always; brackets and commas outside strings.
+_SIGNIFICANT = re.compile(rb'["\\{}\[\],]')
+
+
+class _Unfollowable(Exception):
+    """Input this does not follow exactly: the SDK's own code takes over."""
+
+
+class _Frame:
+    """An open container: ``[`` or ``{``, the members it has completed, where its current member starts, and
+    (inside an object) the key it is the value of in its parent."""
+
+    __slots__ = ("key", "kind", "members", "start")
+
+    def __init__(self, kind: int, start: int, key: Any) -> None:
+        self.kind = kind
+        self.start = start
+        self.key = key
+        self.members: list[Any] | dict[Any, Any] = [] if kind == ord("[") else {}
+
+
+class ToolInput:
+    """One ``tool_use`` block's input JSON, followed as it arrives."""
+
+    __slots__ = ("buffer", "closed", "end", "escaped", "frames", "inside", "lexed", "members")
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.frames: list[_Frame] = []
+        self.inside = False  # in a string
+        self.escaped = False  # after a backslash in a string
+        self.lexed = 0
+        self.closed = False  # the top-level container has ended: its members, and where it ended
+        self.members: Any = None
+        self.end = 0
+
+    def feed(self, data: bytes) -> Any:
+        """The partial parse of everything fed so far, as ``jiter.from_json(..., partial_mode=True)`` gives it;
+        ``_Unfollowable`` if this cannot tell."""
+        from jiter import from_json
+
+        self.buffer += data
+        self._lex(from_json)
+        if self.closed:
+            if self.buffer[self.end :].strip(_WHITESPACE):
+                raise _Unfollowable
+            return self.members.copy()
+        if not self.frames:
+            raise _Unfollowable
+        frames = self.frames
+        inner = frames[-1]
+        value = self._partial(from_json, inner)
+        for outer in reversed(frames[:-1]):
+            inner, value = outer, self._with(outer, inner.key, value)
+        return value
+
+    def _lex(self, from_json: Callable[..., Any]) -> None:
+        buffer, pos = self.buffer, self.lexed
+        while True:
+            if self.escaped:
+                if pos >= len(buffer):
+                    break
+                self.escaped, pos = False, pos + 1
+            found = _SIGNIFICANT.search(buffer, pos)
+            if found is None:
+                break
+            at, char = found.start(), buffer[found.start()]
+            pos = at + 1
+            if char == ord('"'):
+                self.inside = not self.inside
+            elif char == ord("\\"):
+                self.escaped = self.inside
+            elif self.inside:
+                continue
+            elif self.closed:
+                raise _Unfollowable
+            elif char in b"{[":
+                self._open(from_json, char, at)
+            elif char == ord(","):
+                self._complete(from_json, self._innermost(), at)
+            else:
+                self._close(from_json, char, at)
+        self.lexed = len(buffer)
+
+    def _innermost(self) -> _Frame:
+        if not self.frames:
+            raise _Unfollowable
+        return self.frames[-1]
+
+    def _open(self, from_json: Callable[..., Any], char: int, at: int) -> None:
+        if not self.frames:
+            if self.buffer[:at].strip(_WHITESPACE):
+                raise _Unfollowable
+            self.frames.append(_Frame(char, at + 1, None))
+            return
+        parent = self.frames[-1]
+        key = None
+        if parent.kind == ord("{"):
+            head = bytes(self.buffer[parent.start : at])
+            key = next(iter(self._parse(from_json, b"{" + head + b"null}", 1)))
+        elif self.buffer[parent.start : at].strip(_WHITESPACE):
+            raise _Unfollowable
+        self.frames.append(_Frame(char, at + 1, key))
+
+    def _complete(self, from_json: Callable[..., Any], frame: _Frame, end: int) -> None:
+        """The member of ``frame`` that ends at ``end`` is complete: parsed once, kept."""
+        text = bytes(self.buffer[frame.start : end])
+        if frame.kind == ord("["):
+            frame.members.append(self._parse(from_json, b"[" + text + b"]", 1)[0])  # type: ignore[union-attr]
+        else:
+            frame.members.update(self._parse(from_json, b"{" + text + b"}", 1))  # type: ignore[call-overload]
+        frame.start = end + 1
+
+    def _close(self, from_json: Callable[..., Any], char: int, at: int) -> None:
+        frame = self._innermost()
+        if char != frame.kind + 2:  # ']' is '[' + 2, '}' is '{' + 2
+            raise _Unfollowable
+        if self.buffer[frame.start : at].strip(_WHITESPACE):
+            self._complete(from_json, frame, at)
+        elif frame.members:  # a comma before the bracket: jiter's error, the SDK's to raise
+            raise _Unfollowable
+        self.frames.pop()
+        if not self.frames:
+            self.closed, self.members, self.end = True, frame.members, at + 1
+
+    @staticmethod
+    def _parse(from_json: Callable[..., Any], document: bytes, members: int) -> Any:
+        try:
+            value = from_json(document)
+        except ValueError as exc:
+            raise _Unfollowable from exc
+        if len(value) != members:
+            raise _Unfollowable
+        return value
+
+    def _partial(self, from_json: Callable[..., Any], frame: _Frame) -> Any:
+        """``frame``'s members and what jiter makes of the one still arriving."""
+        bracket = b"[" if frame.kind == ord("[") else b"{"
+        try:
+            tail = from_json(bracket + bytes(self.buffer[frame.start :]), partial_mode=True)
+        except ValueError as exc:
+            raise _Unfollowable from exc
+        if len(tail) > 1:
+            raise _Unfollowable
+        if frame.kind == ord("["):
+            return [*frame.members, *tail]
+        return {**frame.members, **tail}
+
+    @staticmethod
+    def _with(frame: _Frame, key: Any, value: Any) -> Any:
+        """A fresh copy of ``frame``'s members with its open member, ``value``, added."""
+        if frame.kind == ord("["):
+            return [*frame.members, value]
+        return {**frame.members, key: value}
+
+
+#: The key under which a stream's followed blocks live in its ``json_bufs`` (whose own keys are block
+#: indexes): ``index -> ToolInput``, or ``None`` for a block handed back to the SDK.
+_FOLLOWED = ("anthropic_eventstream", "tool inputs")
+
+
+def _start_following(json_bufs: dict[Any, Any], followed: dict[int, ToolInput | None], index: int) -> None:
+    """After the SDK's code handled a block's delta: follow the block from now on if its buffer (the SDK's,
+    this delta included) opens a container; never if the SDK does not track it or it is anything else; not
+    yet while it is only whitespace."""
+    buffer = json_bufs.get(index)
+    tool_input: ToolInput | None = ToolInput()
+    try:
+        tool_input.feed(bytes(buffer or b""))  # type: ignore[union-attr]
+    except _Unfollowable:
+        if buffer is not None and not buffer.strip(_WHITESPACE):
+            return
+        tool_input = None
+    followed[index] = tool_input
+    json_bufs[_FOLLOWED] = followed
+
+
+def fast_accumulate_event(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps the helper's ``accumulate_event(*, event, current_snapshot, json_bufs, ...)``."""
+
+    @functools.wraps(original)
+    def accumulate_event(*, event: Any, current_snapshot: Any, json_bufs: dict[Any, Any], **kwargs: Any) -> Any:
+        followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
+        delta = getattr(event, "delta", None)
+        if current_snapshot is not None and getattr(delta, "type", None) == "input_json_delta":
+            tool_input = followed.get(event.index)
+            if tool_input is not None:
+                content = current_snapshot.content[event.index]
+                before = len(tool_input.buffer)
+                try:
+                    text = delta.partial_json.encode("utf-8")
+                    content.input = tool_input.feed(text)
+                except (_Unfollowable, UnicodeEncodeError, AttributeError):
+                    followed[event.index] = None  # handed back: the SDK's buffer as it would be, then its code
+                    json_bufs[event.index] = bytes(tool_input.buffer[:before])
+                else:
+                    return current_snapshot
+        result = original(event=event, current_snapshot=current_snapshot, json_bufs=json_bufs, **kwargs)
+        if getattr(delta, "type", None) == "input_json_delta" and event.index not in followed:
+            _start_following(json_bufs, followed, event.index)
+        return result
+
+    return accumulate_event
