@@ -1,11 +1,17 @@
-"""The whole ``AnthropicBedrock(...).messages.create(stream=True)`` iteration on a mock transport, stock vs
-accelerated, sync and async. Target: >= 1.7x."""
+"""Whole streams on mock transports, stock vs opted in: ``AnthropicBedrock`` and first-party ``Anthropic``
+``messages.create(stream=True)`` (sync and async; targets >= 10x and >= 5x), the ``messages.stream()`` helper
+(>= 3x) and its tool input (8,000 deltas within 1.5x of 1,000 per event); boto3 and aiobotocore."""
 
 import pytest
 
 from anthropic_eventstream import _bench
 
-CASES = _bench.end_to_end_cases(_bench.bedrock_body())
+CASES = [
+    *_bench.end_to_end_cases(_bench.bedrock_body()),
+    *_bench.first_party_cases(_bench.first_party_body()),
+    *_bench.helper_cases(_bench.first_party_body()),
+    *_bench.tool_input_cases(),
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.group}-{c.name}" for c in CASES])

@@ -416,14 +416,18 @@ def test_tool_input_snapshots_match_stock_at_every_delta(value: Any, cuts: list[
     )
     points = sorted({min(c, len(document)) for c in cuts})
     parts = [document[a:b] for a, b in zip([0, *points], [*points, len(document)])]
+    ours, stock = _tool_snapshots_installed_and_stock(parts)
+    assert ours == stock
+
+
+def _tool_snapshots_installed_and_stock(parts: list[str]) -> tuple[Any, Any]:
     sse = testing.anthropic_sse(_tool_stream(parts))
     stock = _tool_snapshots(testing.mock_anthropic_client(sse))
     ae.install()
     try:
-        ours = _tool_snapshots(testing.mock_anthropic_client(sse))
+        return _tool_snapshots(testing.mock_anthropic_client(sse)), stock
     finally:
         ae.uninstall()
-    assert ours == stock
 
 
 def test_tool_input_edge_cases_match_stock() -> None:
@@ -438,13 +442,7 @@ def test_tool_input_edge_cases_match_stock() -> None:
         ["", '{"a": "b', "", "c", '"}'],
     ]
     for parts in cases:
-        sse = testing.anthropic_sse(_tool_stream(parts))
-        stock = _tool_snapshots(testing.mock_anthropic_client(sse))
-        ae.install()
-        try:
-            ours = _tool_snapshots(testing.mock_anthropic_client(sse))
-        finally:
-            ae.uninstall()
+        ours, stock = _tool_snapshots_installed_and_stock(parts)
         assert ours == stock, parts
 
 

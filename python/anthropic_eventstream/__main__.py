@@ -83,7 +83,13 @@ def bench(*, deltas: int, out: TextIO) -> int:
     groups = [
         ("SDK decoder interface (target: >= 30x stock, <= 1.5x the floor)", _bench.sdk_decoder_cases(body)),
         ("Framing only (target: >= 30x botocore)", _bench.framing_cases(body)),
-        ("Whole messages.create(stream=True) iteration (target: >= 1.7x)", _bench.end_to_end_cases(body)),
+        ("Bedrock messages.create(stream=True), whole stream (target: >= 10x)", _bench.end_to_end_cases(body)),
+        (
+            "First-party messages.create(stream=True), whole stream (target: >= 5x)",
+            _bench.first_party_cases(_bench.first_party_body(deltas)),
+        ),
+        ("messages.stream() helper (target: >= 3x)", _bench.helper_cases(_bench.first_party_body(deltas))),
+        ("messages.stream() tool input (target: 8,000 deltas within 1.5x of 1,000)", _bench.tool_input_cases()),
         ("Chunk size (target: 5 MB within 1.2x of 16 KB)", _bench.chunking_cases(body)),
         ("boto3: invoke_model_with_response_stream (target: >= 3x)", _bench.botocore_cases(body)),
         (

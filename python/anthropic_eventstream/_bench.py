@@ -219,17 +219,21 @@ def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] 
     cases = [
         Case("end-to-end sync", "stock AnthropicBedrock", partial(_create, stock_sync), events, baseline=True),
         Case(
-            "end-to-end async", "stock AsyncAnthropicBedrock", partial(_create_async, stock_async), events, baseline=True
+            "end-to-end async",
+            "stock AsyncAnthropicBedrock",
+            partial(_create_async, stock_async),
+            events,
+            baseline=True,
         ),
     ]
     for backend in backends:
         fast_sync = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk), backend=backend)
         fast_async = accelerate(testing.mock_bedrock_client(body, chunk_size=chunk, is_async=True), backend=backend)
-        cases.append(Case("end-to-end sync", f"accelerated ({backend})", partial(_create, fast_sync), events, target=10))
         cases.append(
-            Case(
-                "end-to-end async", f"accelerated ({backend})", partial(_create_async, fast_async), events, target=10
-            )
+            Case("end-to-end sync", f"accelerated ({backend})", partial(_create, fast_sync), events, target=10)
+        )
+        cases.append(
+            Case("end-to-end async", f"accelerated ({backend})", partial(_create_async, fast_async), events, target=10)
         )
     return cases
 

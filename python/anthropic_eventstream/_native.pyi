@@ -6,7 +6,7 @@ from typing import Any, final
 from ._eventstream_py import EventSpec
 from ._sse_py import SSESpec
 
-__all__ = ["BedrockDecoder", "Decoder", "Message", "__version__", "encode_message"]
+__all__ = ["BedrockDecoder", "Decoder", "Message", "SSEDecoder", "__version__", "encode_message"]
 
 __version__: str
 

@@ -13,7 +13,7 @@ import json.scanner
 import operator
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from . import _backend
 from ._errors import EventStreamError
@@ -217,18 +217,35 @@ def bedrock_events() -> EventSpec:
     )
 
 
-_scan_once = json.scanner.make_scanner(json.JSONDecoder())
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+_jiter: Callable[[bytes], Any] | None
+try:  # the SDK's own JSON parser (a dependency of every release this package supports)
+    from jiter import from_json as _jiter
+except ImportError:  # only without the SDK's dependencies
+    _jiter = None
+
+#: Below this many characters, no integer in a document can reach CPython's lowest ``int_max_str_digits``
+#: (where ``json.loads`` raises and jiter would not): such documents may be parsed by jiter.
+_JITER_MAX_LENGTH = 640
 
 
 def _json(self: Any) -> Any:
-    """``json.loads(self.data)``, exactly, for the one JSON document an event's data is: the scanner
-    ``json.loads`` itself runs, without the Python layers around it (which cost about as much as the scan).
-    ``json.loads`` accepts the same documents with surrounding whitespace; it also has the last word on
-    anything else, so that its answer and its errors are the caller's."""
+    """``json.loads(self.data)``, exactly, for the one JSON document an event's data is, at about half its
+    cost. A short document is parsed by jiter, which accepts and builds exactly what ``json.loads`` does
+    for text that is UTF-8 (a lone surrogate is not, and goes on) and has no integer past CPython's digit
+    limit; failing that, by the scanner ``json.loads`` itself runs, without its Python layers. ``json.loads``
+    has the last word on anything else (surrounding whitespace, errors), so that its answers and its errors
+    are the caller's."""
     text = self.data
+    if len(text) < _JITER_MAX_LENGTH and _jiter is not None:
+        try:
+            return _jiter(text.encode("utf-8"))
+        except (ValueError, UnicodeEncodeError):
+            pass
     try:
         value, end = _scan_once(text, 0)
-    except Exception:
+    except Exception:  # StopIteration, JSONDecodeError, RecursionError: json.loads decides
         return json.loads(text)
     return value if end == len(text) else json.loads(text)
 

@@ -28,7 +28,7 @@ _TAG = "type"
 
 def _resolve(schema: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(schema, dict) and schema.get("type") == "definition-ref":
-        return definitions.get(schema.get("schema_ref"))
+        return definitions.get(str(schema.get("schema_ref")))
     return schema
 
 
@@ -188,7 +188,7 @@ def model_validator(cls: Any) -> Any:
                     adapter = pydantic.TypeAdapter(cls)
                     if adapter.core_schema.get("type") == "model" and not _runs_code(adapter.core_schema):
                         validator = adapter.validator
-                except Exception:  # noqa: BLE001 - pydantic v1, or not a model: left to the SDK
+                except Exception:  # pydantic v1, or not a model: left to the SDK
                     pass
                 entry = _model_validators[id(cls)] = (cls, validator)
     return entry[1]

@@ -46,7 +46,7 @@ class _Frame:
         self.kind = kind
         self.start = start
         self.key = key
-        self.members: list[Any] | dict[Any, Any] = [] if kind == ord("[") else {}
+        self.members: Any = [] if kind == ord("[") else {}  # a list, or a dict inside an object
 
 
 class ToolInput:
@@ -136,9 +136,9 @@ class ToolInput:
         """The member of ``frame`` that ends at ``end`` is complete: parsed once, kept."""
         text = bytes(self.buffer[frame.start : end])
         if frame.kind == ord("["):
-            frame.members.append(self._parse(from_json, b"[" + text + b"]", 1)[0])  # type: ignore[union-attr]
+            frame.members.append(self._parse(from_json, b"[" + text + b"]", 1)[0])
         else:
-            frame.members.update(self._parse(from_json, b"{" + text + b"}", 1))  # type: ignore[call-overload]
+            frame.members.update(self._parse(from_json, b"{" + text + b"}", 1))
         frame.start = end + 1
 
     def _close(self, from_json: Callable[..., Any], char: int, at: int) -> None:
@@ -211,7 +211,7 @@ def fast_accumulate_event(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def accumulate_event(*, event: Any, current_snapshot: Any, json_bufs: dict[Any, Any], **kwargs: Any) -> Any:
         followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
-        delta = getattr(event, "delta", None)
+        delta: Any = getattr(event, "delta", None)
         if current_snapshot is not None and getattr(delta, "type", None) == "input_json_delta":
             tool_input = followed.get(event.index)
             if tool_input is not None:

@@ -71,12 +71,22 @@ pub struct Fields<'a, 'py> {
     pub raw: &'a [String],
 }
 
+/// A fresh list of an event's raw lines.
+fn raw_lines<'py>(py: Python<'py>, cache: &mut NameCache, raw: &[String]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(
+        py,
+        raw.iter().map(|line| if line.starts_with("data:") { PyString::new(py, line) } else { cache.get(py, line) }),
+    )
+}
+
 /// Builds the SDK's events from `(class, layout)`, as read from the Python layer's spec.
 pub struct EventBuilder {
     class: Py<PyType>,
     layout: Option<Vec<Attribute>>,
     object_new: Py<PyAny>,
     names: NameCache,
+    /// Raw lines other than `data:` ones (`event: content_block_delta`, ...), which repeat from event to event.
+    lines: NameCache,
     /// Whether the constructor takes `id`, `retry` (and, with `raw`, `raw`): the SSE decoder's events.
     sse: bool,
     raw: bool,
@@ -96,12 +106,14 @@ impl EventBuilder {
             layout,
             object_new: py.get_type::<PyAny>().getattr(intern!(py, "__new__"))?.unbind(),
             names: NameCache(Vec::new()),
+            lines: NameCache(Vec::new()),
             sse,
             raw,
         })
     }
 
     pub fn build<'py>(&mut self, py: Python<'py>, fields: Fields<'_, 'py>) -> PyResult<Bound<'py, PyAny>> {
+        let raw = raw_lines(py, &mut self.lines, fields.raw)?;
         let class = self.class.bind(py);
         let data = PyString::new(py, fields.data);
         let plain = fields.id.is_none() && fields.retry.is_none();
@@ -115,7 +127,7 @@ impl EventBuilder {
                 kwargs.set_item(intern!(py, "id"), fields.id)?;
                 kwargs.set_item(intern!(py, "retry"), fields.retry)?;
                 if self.raw {
-                    kwargs.set_item(intern!(py, "raw"), PyList::new(py, fields.raw)?)?;
+                    kwargs.set_item(intern!(py, "raw"), raw)?;
                 }
             }
             return class.call((), Some(&kwargs));
@@ -126,7 +138,7 @@ impl EventBuilder {
             match attribute {
                 Attribute::Event(key) => event.setattr(key.bind(py), &name)?,
                 Attribute::Data(key) => event.setattr(key.bind(py), &data)?,
-                Attribute::Raw(key) => event.setattr(key.bind(py), PyList::new(py, fields.raw)?)?,
+                Attribute::Raw(key) => event.setattr(key.bind(py), &raw)?,
                 Attribute::NewList(key) => event.setattr(key.bind(py), PyList::empty(py))?,
                 Attribute::Constant(key, value) => event.setattr(key.bind(py), value.bind(py))?,
             }

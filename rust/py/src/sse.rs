@@ -72,7 +72,6 @@ impl SseDecoder {
     }
 }
 
-
 impl SseDecoder {
     fn step<'py>(
         &mut self,
