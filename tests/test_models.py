@@ -468,7 +468,14 @@ def test_tool_input_follows_jiter_partial_parse_at_every_cut(value: Any, cuts: l
 
 
 def test_a_long_structured_tool_input_is_followed_to_the_end() -> None:
+    import inspect
+
+    from anthropic.lib.streaming import _messages
+
     from anthropic_eventstream._sdk_tool_input import _FOLLOWED, ToolInput
+
+    if "json_bufs" not in inspect.signature(_messages.accumulate_event).parameters:
+        pytest.skip("this SDK keeps the tool input's buffer on the block: the SDK's own path is used")
 
     parts = ['{"rows": [{"id": 0}', *(f', {{"id": {i}, "name": "w{i}"}}' for i in range(1, 300)), "]}"]
     ae.install()
