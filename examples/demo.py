@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import anthropic
 
@@ -78,13 +77,12 @@ def main() -> int:
 
     print("\n4. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
     body = _bench.bedrock_body()
-    rows: list[tuple[Any, float]] = []
-    for case in _bench.sdk_decoder_cases(
+    cases = _bench.sdk_decoder_cases(
         body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)
-    ):
-        if sys.stderr.isatty():
-            print(f"   measuring {case.name}...", end="\r", file=sys.stderr, flush=True)
-        rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=5)))
+    )
+    if sys.stderr.isatty():
+        print("   measuring...", end="\r", file=sys.stderr, flush=True)
+    rows = list(zip(cases, _bench.measure(cases, passes=2)))
     if sys.stderr.isatty():
         print(" " * 70, end="\r", file=sys.stderr, flush=True)
     base = next(cost for case, cost in rows if case.baseline)

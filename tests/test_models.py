@@ -26,7 +26,7 @@ import anthropic_eventstream as ae
 from anthropic_eventstream import testing
 from anthropic_eventstream._sdk_models import event_validator
 
-from .helpers import REQUEST, property_settings
+from .helpers import REQUEST, property_settings, sdk_state
 
 TEXT_CITATION = {
     "type": "char_location",
@@ -282,6 +282,18 @@ def test_uninstall_restores_process_response_data_and_the_helpers_build(installe
     assert _messages.build is build
 
 
+def test_an_accumulate_event_taking_json_bufs_elsewhere_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anthropic.lib.streaming import _messages
+
+    def accumulate_event(event: Any, current_snapshot: Any, json_bufs: Any) -> Any: ...
+
+    monkeypatch.setattr(_messages, "accumulate_event", accumulate_event)
+    state = sdk_state()
+    with pytest.raises(ae.SDKChangedError, match=r"accumulate_event takes \(event, current_snapshot, json_bufs\)"):
+        ae.install()
+    assert sdk_state() == state and not ae.is_installed()
+
+
 def test_the_helpers_build_falls_back_for_what_validation_refuses(installed: None) -> None:
     from anthropic._models import build as stock_build
     from anthropic.lib.streaming import TextEvent, _messages
@@ -440,6 +452,7 @@ def test_tool_input_edge_cases_match_stock() -> None:
         ['"top', "level", '"'],  # a string at the top: the SDK's own error
         ['{"a": 1} ', '"trailing', "text"],
         ["", '{"a": "b', "", "c", '"}'],
+        ['{"a": "x', 5, '"}'],  # a partial_json that is not a string (kept by the SDK's lenient path)
     ]
     for parts in cases:
         ours, stock = _tool_snapshots_installed_and_stock(parts)

@@ -107,15 +107,13 @@ def bench(*, deltas: int, out: TextIO) -> int:
     results = []
     groups = [(title, cases) for title, cases in groups if cases]  # aiobotocore's only where it is installed
     for title, cases in groups:
-        rows = []
-        for case in cases:
-            done += 1
-            if show:
-                print(f"\r  measuring {done}/{total}: {case.name[:50]:<50}", end="", file=sys.stderr, flush=True)
-            else:
-                print(f"  measuring {done}/{total}: {case.name}", file=sys.stderr, flush=True)
-            rows.append((case, _bench.measure(case, min_time=0.3, max_rounds=10)))
-        results.append((title, rows))
+        done += len(cases)
+        name = title.split(" (")[0]
+        if show:
+            print(f"\r  measuring {done}/{total}: {name[:50]:<50}", end="", file=sys.stderr, flush=True)
+        else:
+            print(f"  measuring {done}/{total}: {name}", file=sys.stderr, flush=True)
+        results.append((title, list(zip(cases, _bench.measure(cases)))))
     if show:
         print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
     missed = []
@@ -128,7 +126,8 @@ def bench(*, deltas: int, out: TextIO) -> int:
             out.write(f"  {name:60} {cost * 1e6:10.2f} us/event   {case.describe(cost, baseline)}\n")
             if case.missed(cost, baseline):
                 missed.append(f"{title.split(' (')[0]}: {case.name}")
-    out.write(f"\n(measured in {time.perf_counter() - started:.0f} s; best of several runs each)\n")
+    elapsed = time.perf_counter() - started
+    out.write(f"\n(measured in {elapsed:.0f} s; best of several runs each, a group's cases taking turns)\n")
     if missed:
         out.write(f"{len(missed)} target(s) MISSED on this run: " + "; ".join(missed) + "\n")
     else:

@@ -1,23 +1,27 @@
 """Opting in: ``install()`` / ``uninstall()`` for the SDK's client classes, ``accelerate(client)`` for one client.
 
-What changes on each client class (made with the one patching mechanism, ``_patching``): its streams get a
-``StreamDecoder`` over this package's drop-in decoder (``AWSEventStreamDecoder`` for Bedrock, ``SSEDecoder`` for
-first-party and Vertex), with the integrity check; ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK
-picks its own typed exception; ``_process_response``, where the SDK turns a response into a stream inside its retry
-loop, tells the stream's decoder its request and, with ``retry_before_content``, reads ahead;
-``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``_sdk_models``).
+What changes on each client class (made with the one patching mechanism, ``_patching``):
+
+- its streams get a ``StreamDecoder`` over this package's drop-in decoder (``AWSEventStreamDecoder`` for Bedrock,
+  ``SSEDecoder`` for first-party and Vertex), with the integrity check;
+- ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK picks
+  its own typed exception;
+- ``_process_response``, where the SDK turns a response into a stream inside its retry loop, tells the stream's
+  decoder its request and, with ``retry_before_content``, reads ahead;
+- ``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``_sdk_models``).
+
+``install()`` also patches the ``messages.stream()`` helper modules' ``build`` and ``accumulate_event``.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
-import inspect
 import threading
 from typing import Any, Callable, TypeVar
 
 from . import _backend
-from ._patching import Patch, Patches, check, describe
+from ._patching import Patch, Patches, SDKChangedError, check, describe
 from ._sdk_errors import status_for_error
 from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
 from ._sdk_models import fast_build, fast_process_response_data
@@ -206,10 +210,46 @@ def _client_patches(
 _installed = Patches()
 
 
+#: How ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2 and later);
+#: the wrapper passes whatever follows through unchanged.
+_ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
+
+
+def _helper_module_patches(module: Any) -> list[Patch]:
+    """One ``messages.stream()`` helper module's patches: its event building (``build``), and its tool-input
+    accumulation (``accumulate_event``) where it keeps the buffers in its ``json_bufs`` argument. Earlier SDKs,
+    which keep them on the content block, keep theirs as they are; a ``json_bufs`` in any other place is a change
+    this package does not know, and refused."""
+    patches = [
+        Patch(
+            module,
+            "build",
+            lambda original: _ours(fast_build(original)),
+            parameters="(base_model_cls, *args, **kwargs)",
+        )
+    ]
+    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
+    names = tuple(parameters.strip("()").split(", "))
+    if "json_bufs" in names:
+        if names[: len(_ACCUMULATE_PARAMETERS)] != _ACCUMULATE_PARAMETERS:
+            raise SDKChangedError(
+                f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
+                "...): this version is not supported (nothing was patched)"
+            )
+        patches.append(
+            Patch(
+                module,
+                "accumulate_event",
+                lambda original: _ours(fast_accumulate_event(original)),
+                parameters=parameters,
+            )
+        )
+    return patches
+
+
 def _helper_patches() -> list[Patch]:
-    """The ``messages.stream()`` helpers' event building and tool-input accumulation: module functions shared by
-    every client, so patched by ``install()`` only. ``accumulate_event`` is patched where it keeps the tool
-    input buffers in its ``json_bufs`` argument (anthropic 2 and later); earlier SDKs keep theirs as they are."""
+    """The ``messages.stream()`` helpers' patches (``_helper_module_patches``, for the regular and the beta helper):
+    module functions shared by every client, so patched by ``install()`` only."""
     import importlib
 
     patches = []
@@ -218,24 +258,7 @@ def _helper_patches() -> list[Patch]:
             module = importlib.import_module(name)
         except ImportError:
             continue
-        patches.append(
-            Patch(
-                module,
-                "build",
-                lambda original: _ours(fast_build(original)),
-                parameters="(base_model_cls, *args, **kwargs)",
-            )
-        )
-        accumulate = check(Patch(module, "accumulate_event", lambda original: original))
-        if "json_bufs" in inspect.signature(accumulate).parameters:
-            patches.append(
-                Patch(
-                    module,
-                    "accumulate_event",
-                    lambda original: _ours(fast_accumulate_event(original)),
-                    parameters=describe(accumulate),
-                )
-            )
+        patches += _helper_module_patches(module)
     return patches
 
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
@@ -341,20 +341,24 @@ def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 
     return ours + theirs
 
 
-def measure(case: Case, *, min_time: float = 0.5, max_rounds: int = 50) -> float:
-    """Best seconds per event over repeated runs (at least two, then until ``min_time`` is spent)."""
-    best = float("inf")
-    spent, rounds = 0.0, 0
-    while rounds < 2 or (spent < min_time and rounds < max_rounds):
-        start = time.perf_counter()
-        produced = case.run()
-        elapsed = time.perf_counter() - start
-        if produced != case.events:
-            raise AssertionError(f"{case.name} produced {produced} events, expected {case.events}")
-        best = min(best, elapsed)
-        spent += elapsed
-        rounds += 1
-    return best / case.events
+def measure(cases: Sequence[Case], *, passes: int = 3, slice_time: float = 0.2) -> list[float]:
+    """Each case's best seconds per event, measured side by side: ``passes`` passes over the group, in each of
+    which every case runs in turn (once, and again until ``slice_time`` is spent). A shared machine's load
+    comes in spells of seconds; taking turns lets every contender sample the same spells, so that a ratio is
+    not decided by which case happened to run during a quiet one."""
+    best = [float("inf")] * len(cases)
+    for _ in range(passes):
+        for index, case in enumerate(cases):
+            spent = 0.0
+            while spent == 0.0 or spent < slice_time:
+                start = time.perf_counter()
+                produced = case.run()
+                elapsed = time.perf_counter() - start
+                if produced != case.events:
+                    raise AssertionError(f"{case.name} produced {produced} events, expected {case.events}")
+                best[index] = min(best[index], elapsed)
+                spent += elapsed
+    return [seconds / case.events for seconds, case in zip(best, cases)]
 
 
 def converse_body(deltas: int = DELTAS) -> bytes:

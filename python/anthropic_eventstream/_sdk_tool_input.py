@@ -217,10 +217,12 @@ def fast_accumulate_event(original: Callable[..., Any]) -> Callable[..., Any]:
             if tool_input is not None:
                 content = current_snapshot.content[event.index]
                 before = len(tool_input.buffer)
+                partial = getattr(delta, "partial_json", None)  # a model built leniently may lack it
                 try:
-                    text = delta.partial_json.encode("utf-8")
-                    content.input = tool_input.feed(text)
-                except (_Unfollowable, UnicodeEncodeError, AttributeError):
+                    if not isinstance(partial, str):
+                        raise _Unfollowable(f"partial_json is {type(partial).__name__}")
+                    content.input = tool_input.feed(partial.encode("utf-8"))
+                except (_Unfollowable, UnicodeEncodeError):
                     followed[event.index] = None  # handed back: the SDK's buffer as it would be, then its code
                     json_bufs[event.index] = bytes(tool_input.buffer[:before])
                 else:
