@@ -84,7 +84,7 @@ sdk-matrix: wheel
 	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
-	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py) || exit 1; \
+	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py) || exit 1; \
 	done
 
 # The anthropic SDK's own tests (from its sdist), stock and under install(): every test failing only when

@@ -7,7 +7,8 @@ What changes on each client class (made with the one patching mechanism, ``_patc
 - ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK picks
   its own typed exception;
 - ``_process_response``, where the SDK turns a response into a stream inside its retry loop, tells the stream's
-  decoder its request and, with ``retry_before_content``, reads ahead;
+  decoder its request, gives the stream this package's loop where it knows the SDK's (``_sdk_loop``) and, with
+  ``retry_before_content``, reads ahead;
 - ``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``_sdk_models``).
 
 ``install()`` also patches the ``messages.stream()`` helper modules' ``build`` and ``accumulate_event``.
@@ -24,6 +25,7 @@ from . import _backend
 from ._patching import Patch, Patches, SDKChangedError, check, describe
 from ._sdk_errors import status_for_error
 from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
+from ._sdk_loop import take_over
 from ._sdk_models import fast_build, fast_process_response_data
 from ._sdk_streams import StreamDecoder
 from ._sdk_tool_input import fast_accumulate_event
@@ -57,11 +59,13 @@ def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _bind_request(result: Any) -> StreamDecoder | None:
-    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries); returns the decoder."""
+    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries), and gives the stream this
+    package's loop where it knows the SDK's (``_sdk_loop``); returns the decoder."""
     decoder = getattr(result, "_decoder", None)
     if not isinstance(decoder, StreamDecoder):
         return None
     decoder.request = result.response.request
+    take_over(result)
     return decoder
 
 

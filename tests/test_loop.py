@@ -1,0 +1,200 @@
+"""The SDK's stream loop, as ``_sdk_loop`` runs it for opted-in streams where it knows the SDK's: taken over only
+where the installed loop is a known one, and building, from each event's JSON text, what the SDK builds from the
+parsed dict, down to odd JSON (non-finite numbers, huge integers, duplicate keys, escapes, surrounding space).
+Whole streams are compared with the stock SDK through real clients, sync and async, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import pytest
+
+import anthropic_eventstream as ae
+from anthropic_eventstream import _sdk_loop, testing
+from anthropic_eventstream._sdk_loop import _known, take_over
+from anthropic_eventstream._sdk_models import event_validator
+
+from .helpers import REQUEST
+from .test_models import CORPUS, EVENTS, _build, _unions, shape
+
+
+def _sdk_loop_is_known() -> bool:
+    from anthropic._streaming import AsyncStream, Stream
+
+    return _known(Stream.__stream__) is False and _known(AsyncStream.__stream__) is True
+
+
+known_loop = pytest.mark.skipif(not _sdk_loop_is_known(), reason="this SDK's stream loop is not one taken over")
+
+
+def _create(client: Any, is_async: bool) -> Any:
+    """The stream object of ``messages.create(stream=True)``, not yet iterated."""
+    if is_async:
+        return asyncio.run(client.messages.create(**REQUEST, stream=True))
+    return client.messages.create(**REQUEST, stream=True)
+
+
+def _results(client: Any, is_async: bool) -> str:
+    """Every event of a whole stream, or the exception that ended it (as ``repr``: NaN is not equal to itself)."""
+
+    async def collect_async() -> Any:
+        return [shape(event) async for event in await client.messages.create(**REQUEST, stream=True)]
+
+    try:
+        if is_async:
+            return repr(asyncio.run(collect_async()))
+        return repr([shape(event) for event in client.messages.create(**REQUEST, stream=True)])
+    except Exception as exc:
+        return repr((type(exc), str(exc)))
+
+
+@known_loop
+def test_the_sdk_loop_is_taken_over_where_it_is_known(is_async: bool) -> None:
+    stream = _create(
+        ae.accelerate(testing.mock_anthropic_client(testing.anthropic_sse(EVENTS[:1]), is_async=is_async)), is_async
+    )
+    assert vars(stream)["_iterator"].__name__ == ("_aevents" if is_async else "_events")
+    stock = _create(testing.mock_anthropic_client(testing.anthropic_sse(EVENTS[:1]), is_async=is_async), is_async)
+    assert "_iterator" not in vars(stock)
+
+
+def test_an_unknown_loop_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch, is_async: bool) -> None:
+    from anthropic._streaming import AsyncStream, Stream
+
+    cls = AsyncStream if is_async else Stream
+    original = cls.__stream__
+
+    def __stream__(self: Any) -> Any:  # a loop of another shape (here the SDK's, behind one more call)
+        return original(self)
+
+    monkeypatch.setattr(cls, "__stream__", __stream__)
+    body = testing.anthropic_sse([*EVENTS[:1], EVENTS[16]])
+    stream = _create(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
+    assert getattr(vars(stream).get("_iterator"), "__name__", None) not in ("_events", "_aevents")
+    assert not take_over(stream)
+    assert _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == _results(
+        testing.mock_anthropic_client(body, is_async=is_async), is_async
+    )
+
+
+@pytest.mark.parametrize("union", _unions(), ids=lambda u: str(u).split("'")[1] if "'" in str(u) else str(u))
+def test_what_validation_from_text_accepts_is_built_as_stock(union: Any) -> None:
+    from anthropic import Anthropic
+
+    validator = event_validator(union)
+    client = Anthropic(api_key="testing")
+    accepted = 0
+    for entry in CORPUS:
+        try:
+            built = validator.validate_json(json.dumps(entry))
+        except Exception:
+            continue
+        accepted += 1
+        assert shape(built) == shape(_build(client, entry, union)), entry
+    assert accepted > 100
+
+
+def _sse(events: list[tuple[str, str]]) -> bytes:
+    return b"".join(f"event: {name}\ndata: {data}\n\n".encode() for name, data in events)
+
+
+def _delta(text: str) -> tuple[str, str]:
+    return "content_block_delta", '{"type": "content_block_delta", "index": 0, "delta": ' + text + "}"
+
+
+def _tool_start(document: str) -> tuple[str, str]:
+    block = '{"type": "tool_use", "id": "toolu_01", "name": "f", "input": ' + document + "}"
+    return "content_block_start", '{"type": "content_block_start", "index": 0, "content_block": ' + block + "}"
+
+
+ODD_TEXTS = {
+    "non-finite numbers": _tool_start('{"a": NaN, "b": Infinity, "c": -Infinity}'),
+    "huge and tiny floats": _tool_start('{"a": 1e400, "b": -0.0, "c": 5e-324, "d": 0.1, "e": 1.7976931348623157e308}'),
+    "long integers": _tool_start('{"a": ' + "9" * 300 + ', "b": -' + "1" * 200 + "}"),
+    "an integer past the digit limit": _tool_start('{"a": ' + "7" * 5000 + "}"),
+    "duplicate keys": _delta('{"type": "text_delta", "text": "a", "text": "b"}'),
+    "a duplicate tag": (
+        "content_block_delta",
+        '{"type": "ping", "index": 0, "delta": {"type": "text_delta", "text": "x"}, "type": "content_block_delta"}',
+    ),
+    "a lone surrogate escape": _delta('{"type": "text_delta", "text": "\\ud800"}'),
+    "a surrogate pair escape": _delta('{"type": "text_delta", "text": "\\ud83d\\ude00 \\u00e9"}'),
+    "control escapes": _delta('{"type": "text_delta", "text": "\\u0000\\n\\t\\""}'),
+    "surrounding space": (
+        "content_block_delta",
+        '  {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}  ',
+    ),
+    "not JSON": _delta('{"type": "text_delta", "text": "x"'),
+    "a long text": _delta('{"type": "text_delta", "text": "' + "y" * 700 + '"}'),
+    "non-ASCII text": _delta('{"type": "text_delta", "text": "\u4e2d\u00e9\U0001f600"}'),
+    "a wrong type": _delta('{"type": "text_delta", "text": 5}'),
+    "an index as a string": (
+        "content_block_delta",
+        '{"type": "content_block_delta", "index": "0", "delta": {"type": "text_delta", "text": "x"}}',
+    ),
+    "an unknown delta": _delta('{"type": "future_delta", "x": [1, {"y": null}]}'),
+    "a top-level list": ("content_block_delta", "[1, 2]"),
+}
+
+
+@pytest.mark.parametrize("text", list(ODD_TEXTS.values()), ids=list(ODD_TEXTS))
+def test_odd_json_is_built_as_stock(text: tuple[str, str], backend: str, is_async: bool) -> None:
+    start, stop = ("message_start", json.dumps(EVENTS[0])), ("message_stop", json.dumps(EVENTS[16]))
+    body = _sse([start, text, stop])
+    stock = _results(testing.mock_anthropic_client(body, is_async=is_async), is_async)
+    ours = _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend), is_async)
+    assert ours == stock
+
+
+LOOP_RULES = {
+    "pings, unnamed and empty events are skipped": [
+        ("ping", '{"type": "ping"}'),
+        ("", '{"type": "content_block_delta"}'),
+        ("content_block_delta", ""),
+    ],
+    "an error event is the SDK's status error": [("error", '{"type": "error", "error": {"type": "overloaded_error"}}')],
+    "an error event that is not JSON": [("error", "upstream gone")],
+    "an empty error event": [("error", "")],
+}
+
+
+def _rules_body(events: list[tuple[str, str]]) -> bytes:
+    lines = []
+    for name, data in [("message_start", json.dumps(EVENTS[0])), *events, ("message_stop", json.dumps(EVENTS[16]))]:
+        lines.append((f"event: {name}\n" if name else "") + f"data: {data}\n\n")
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize("events", list(LOOP_RULES.values()), ids=list(LOOP_RULES))
+def test_the_loop_rules_are_the_sdks(
+    events: list[tuple[str, str]], backend: str, is_async: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against the same opt-in with the SDK's own loop (an ``error`` event is typed by the opt-in either way)."""
+    body = _rules_body(events)
+    ours = _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend), is_async)
+    monkeypatch.setattr(_sdk_loop, "_known", lambda loop: None)
+    sdk_loop = _results(
+        ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend), is_async
+    )
+    assert ours == sdk_loop
+    if events[0][0] != "error":
+        assert ours == _results(testing.mock_anthropic_client(body, is_async=is_async), is_async)
+
+
+@pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="no integer digit limit in this Python")
+def test_an_integer_past_a_lowered_digit_limit_is_the_sdks_error(is_async: bool) -> None:
+    """``json.loads`` applies ``sys.get_int_max_str_digits()``, which a program may lower to 640; pydantic-core's
+    parser would still read such an integer, so texts long enough to hold one go the SDK's way."""
+    start, stop = ("message_start", json.dumps(EVENTS[0])), ("message_stop", json.dumps(EVENTS[16]))
+    body = _sse([start, _tool_start('{"a": ' + "7" * 1000 + "}"), stop])
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        stock = _results(testing.mock_anthropic_client(body, is_async=is_async), is_async)
+        ours = _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    assert "ValueError" in stock and ours == stock
