@@ -8,17 +8,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import _sdk_loop, testing
 from anthropic_eventstream._sdk_loop import _known, take_over
 from anthropic_eventstream._sdk_models import event_validator
 
-from .helpers import REQUEST
-from .test_models import CORPUS, EVENTS, _build, _unions, shape
+from .helpers import REQUEST, property_settings
+from .test_models import CORPUS, EVENTS, _build, _unions, json_values, shape
 
 
 def _sdk_loop_is_known() -> bool:
@@ -198,3 +200,57 @@ def test_an_integer_past_a_lowered_digit_limit_is_the_sdks_error(is_async: bool)
     finally:
         sys.set_int_max_str_digits(limit)
     assert "ValueError" in stock and ours == stock
+
+
+def _with_decoder(client: Any, decoder: Callable[[], Any]) -> Any:
+    """``client`` as an instance of a subclass whose ``_make_sse_decoder`` is ``decoder``."""
+    client.__class__ = type("OwnDecoderClient", (type(client),), {"_make_sse_decoder": lambda self: decoder()})
+    return client
+
+
+def test_events_of_another_decoder_keep_their_own_json(is_async: bool) -> None:
+    """A client's own decoder may make events whose ``json()`` is not ``json.loads`` of their data: those go the
+    SDK's way (``process_data(data=sse.json())``), not through validation from the text."""
+    from anthropic._streaming import SSEDecoder
+
+    def rewrite(sse: Any) -> Any:
+        class Rewritten(type(sse)):  # type: ignore[misc]
+            def json(self) -> Any:
+                data = super().json()
+                if isinstance(data, dict) and data.get("type") == "content_block_delta":
+                    data["delta"] = {"type": "text_delta", "text": "rewritten"}
+                return data
+
+        sse.__class__ = Rewritten
+        return sse
+
+    class Rewriting(SSEDecoder):
+        def iter_bytes(self, iterator: Any) -> Any:
+            return map(rewrite, super().iter_bytes(iterator))
+
+        async def aiter_bytes(self, iterator: Any) -> Any:
+            async for sse in super().aiter_bytes(iterator):
+                yield rewrite(sse)
+
+    body = testing.anthropic_sse([EVENTS[0], EVENTS[7], EVENTS[16]])
+    stock = _results(_with_decoder(testing.mock_anthropic_client(body, is_async=is_async), Rewriting), is_async)
+    ours = _results(
+        ae.accelerate(_with_decoder(testing.mock_anthropic_client(body, is_async=is_async), Rewriting)), is_async
+    )
+    assert "rewritten" in stock and ours == stock
+
+
+#: JSON number texts as a model might send them: any digits, fractions and exponents.
+number_texts = st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,25})?([eE][-+]?[0-9]{1,3})?", fullmatch=True)
+
+
+@property_settings(300)
+@given(numbers=st.lists(number_texts, min_size=1, max_size=8), value=json_values)
+def test_tool_inputs_validated_from_text_are_built_as_stock(numbers: list[str], value: Any) -> None:
+    from anthropic import Anthropic
+    from anthropic.types import RawMessageStreamEvent
+
+    document = "{" + ", ".join(f'"n{i}": {n}' for i, n in enumerate(numbers)) + f', "v": {json.dumps(value)}' + "}"
+    text = _tool_start(document)[1]
+    stock = _build(Anthropic(api_key="testing"), json.loads(text), RawMessageStreamEvent)
+    assert repr(shape(event_validator(RawMessageStreamEvent).validate_json(text))) == repr(shape(stock))

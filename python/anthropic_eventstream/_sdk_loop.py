@@ -3,10 +3,12 @@
 A stream's events reach the caller through ``Stream.__stream__``: for each server-sent event, the SDK's rules
 (skip ``ping`` and unnamed events, raise an ``error`` event as the SDK's status error, skip empty data), then
 ``process_data(data=sse.json(), ...)``, which parses the event's JSON into dicts and lists only for pydantic to
-walk them again into the SDK's models. ``events`` is that loop, rule for rule, with one difference: an event's
-model is validated from its JSON text in one pass (pydantic-core's ``validate_json``, through the tagged
-validator of ``_sdk_models``), which builds what validating the parsed dict builds; whatever it refuses goes the
-SDK's way, ``process_data(data=sse.json(), ...)``, unchanged.
+walk them again into the SDK's models. ``_events`` (and its async twin ``_aevents``) is that loop, rule for
+rule, with one difference: an event's model is validated from its JSON text in one pass (pydantic-core's
+``validate_json``, through the tagged validator of ``_sdk_models``), which builds what validating the parsed
+dict builds; whatever it refuses goes the SDK's way, ``process_data(data=sse.json(), ...)``, unchanged. Only
+this package's events are read from their text (their ``json()`` is ``json.loads`` of it); events of another
+decoder, whose ``json()`` may be its own, go the SDK's way too.
 
 The loop is taken over only where the installed ``__stream__`` is one this module was written against,
 recognised by its source (``_KNOWN_LOOPS``); any other SDK, or a subclass with a loop of its own, keeps the
@@ -28,6 +30,7 @@ from collections.abc import AsyncIterator, Iterator
 from copy import copy
 from typing import Any, Callable
 
+from ._sdk_events import sdk
 from ._sdk_models import event_validator
 
 __all__ = ["take_over"]
@@ -84,7 +87,8 @@ def _status_error(stream: Any, sse: Any) -> Exception:
         message = f"{body}"
     except Exception:
         message = sse.data or f"Error code: {stream.response.status_code}"
-    return stream._client._make_status_error(message, body=body, response=stream.response)  # type: ignore[no-any-return]
+    error: Exception = stream._client._make_status_error(message, body=body, response=stream.response)
+    return error
 
 
 def _events(stream: Any) -> Iterator[Any]:
@@ -93,6 +97,7 @@ def _events(stream: Any) -> Iterator[Any]:
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
+    ours = sdk().sse.event_class
     iterator = stream._iter_events()
     if (observer := stream._observer) is not None:
         observer.begin()
@@ -106,7 +111,7 @@ def _events(stream: Any) -> Iterator[Any]:
             text = sse.data
             if not text:
                 continue
-            if from_text is not None and len(text) < _MAX_TEXT:
+            if from_text is not None and type(sse) is ours and len(text) < _MAX_TEXT:
                 try:
                     model = from_text(text)
                 except Exception:  # refused: the SDK's way decides, errors included
@@ -134,6 +139,7 @@ async def _aevents(stream: Any) -> AsyncIterator[Any]:
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
+    ours = sdk().sse.event_class
     iterator = stream._iter_events()
     if (observer := stream._observer) is not None:
         observer.begin()
@@ -147,7 +153,7 @@ async def _aevents(stream: Any) -> AsyncIterator[Any]:
             text = sse.data
             if not text:
                 continue
-            if from_text is not None and len(text) < _MAX_TEXT:
+            if from_text is not None and type(sse) is ours and len(text) < _MAX_TEXT:
                 try:
                     model = from_text(text)
                 except Exception:  # refused: the SDK's way decides, errors included
