@@ -204,7 +204,9 @@ def test_an_integer_past_a_lowered_digit_limit_is_the_sdks_error(is_async: bool)
 
 def _with_decoder(client: Any, decoder: Callable[[], Any]) -> Any:
     """``client`` as an instance of a subclass whose ``_make_sse_decoder`` is ``decoder``."""
-    client.__class__ = type("OwnDecoderClient", (type(client),), {"_make_sse_decoder": lambda self: decoder()})
+    client.__class__ = type(
+        "OwnDecoderClient", (type(client),), {"_make_sse_decoder": lambda self, options=None: decoder()}
+    )
     return client
 
 

@@ -272,9 +272,9 @@ def test_non_union_types_and_non_dicts_are_left_to_the_sdk() -> None:
 
 def test_uninstall_restores_process_response_data_and_the_helpers_build(installed: None) -> None:
     from anthropic import Anthropic
-    from anthropic._models import build
     from anthropic.lib.streaming import _messages
 
+    build = _messages.build.__wrapped__  # the SDK's own (anthropic 2.16's helper has one of its own)
     assert Anthropic.__dict__.get("_process_response_data") is not None
     assert _messages.build is not build
     ae.uninstall()
@@ -295,9 +295,9 @@ def test_an_accumulate_event_taking_json_bufs_elsewhere_is_refused(monkeypatch: 
 
 
 def test_the_helpers_build_falls_back_for_what_validation_refuses(installed: None) -> None:
-    from anthropic._models import build as stock_build
     from anthropic.lib.streaming import TextEvent, _messages
 
+    stock_build = _messages.build.__wrapped__
     for fields in ({"type": "text", "text": "a", "snapshot": "ab"}, {"type": "text", "text": 1}, {"x": [1]}):
         assert shape(_messages.build(TextEvent, **fields)) == shape(stock_build(TextEvent, **fields))
 

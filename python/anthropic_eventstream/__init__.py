@@ -24,6 +24,7 @@ from ._errors import (
     InvalidPayloadLength,
     InvalidSSE,
     NotAnEventStream,
+    StalledStreamError,
     TruncatedStreamError,
 )
 from ._framing import EventStreamDecoder, HeaderValue, Message, encode_message
@@ -60,6 +61,7 @@ __all__ = [
     "NotAnEventStream",
     "SDKChangedError",
     "SSEDecoder",
+    "StalledStreamError",
     "TruncatedStreamError",
     "__version__",
     "accelerate",

@@ -29,6 +29,7 @@ from ._sdk_loop import take_over
 from ._sdk_models import fast_build, fast_process_response_data
 from ._sdk_streams import StreamDecoder
 from ._sdk_tool_input import fast_accumulate_event
+from ._stall import check_stall_timeout
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
 
@@ -59,12 +60,14 @@ def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _bind_request(result: Any) -> StreamDecoder | None:
-    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries), and gives the stream this
-    package's loop where it knows the SDK's (``_sdk_loop``); returns the decoder."""
+    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries) and response (whose socket
+    the stall watchdog may shut down), and gives the stream this package's loop where it knows the SDK's
+    (``_sdk_loop``); returns the decoder."""
     decoder = getattr(result, "_decoder", None)
     if not isinstance(decoder, StreamDecoder):
         return None
     decoder.request = result.response.request
+    decoder.response = result.response
     take_over(result)
     return decoder
 
@@ -121,25 +124,36 @@ def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_c
     return _ours(_process_response)
 
 
-def _drop_in_decoders(is_bedrock: bool, backend: str | None) -> Callable[[Any], Callable[..., Any]]:
-    """Every stream of the client gets a ``StreamDecoder`` over this package's drop-in: ``AWSEventStreamDecoder``
-    for Bedrock, ``SSEDecoder`` wherever the client would use the SDK's own ``SSEDecoder`` (first-party,
-    Vertex). Any other decoder (a subclass's own) is kept, with the integrity check around it."""
+def _drop_in_decoders(backend: str | None, stall_timeout: float | None) -> Callable[[Any], Callable[..., Any]]:
+    """Every stream of the client gets a ``StreamDecoder`` over this package's drop-in for the decoder the SDK
+    picks for it (from anthropic 2.16 the SDK picks per request: a Bedrock client reads its managed-agents
+    routes as SSE): ``AWSEventStreamDecoder`` in place of the SDK's, ``SSEDecoder`` in place of the SDK's own
+    ``SSEDecoder``. Any other decoder (a subclass's own) is kept, with the integrity check around it."""
     _backend.implementation(backend)  # fail now, not on the first request, if the backend is missing
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
-        def _make_sse_decoder(self: Any) -> StreamDecoder:
-            if is_bedrock:
-                return StreamDecoder(AWSEventStreamDecoder(backend))
-            decoder = original(self)
+        def _make_sse_decoder(self: Any, *args: Any, **kwargs: Any) -> StreamDecoder:
+            decoder = original(self, *args, **kwargs)
             if type(decoder) is sdk().sse_decoder:
                 decoder = SSEDecoder(backend)
-            return StreamDecoder(decoder)
+            elif type(decoder) is _stock_bedrock_decoder():
+                decoder = AWSEventStreamDecoder(backend)
+            return StreamDecoder(decoder, stall_timeout=stall_timeout)
 
         return _ours(_make_sse_decoder)
 
     return make
+
+
+@functools.cache
+def _stock_bedrock_decoder() -> type | None:
+    """The SDK's own ``AWSEventStreamDecoder`` class (its module needs nothing at import but the SDK)."""
+    try:
+        from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
+    except ImportError:
+        return None
+    return Stock
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -151,23 +165,87 @@ def _ours(wrapper: _F) -> _F:
     return wrapper
 
 
+#: The SDK's client classes whose internals opting in patches, by module and name (a release may lack some),
+#: and whether each is a Bedrock client (whose event-stream decoding needs botocore, as the SDK's does). Every
+#: other client class the SDK ships must inherit each patched internal from one of these (``_check_shipped``).
+_CLIENTS = (
+    ("anthropic", "Anthropic", False),
+    ("anthropic", "AsyncAnthropic", False),
+    ("anthropic.lib.vertex", "AnthropicVertex", False),
+    ("anthropic.lib.vertex", "AsyncAnthropicVertex", False),
+    ("anthropic.lib.bedrock", "AnthropicBedrock", True),
+    ("anthropic.lib.bedrock", "AsyncAnthropicBedrock", True),
+    # Bedrock's Anthropic-native endpoint (anthropic 2.15 and later): SSE, like the first-party API
+    ("anthropic.lib.bedrock", "AnthropicBedrockMantle", False),
+    ("anthropic.lib.bedrock", "AsyncAnthropicBedrockMantle", False),
+)
+
+
+def _known_clients() -> list[tuple[type, bool]]:
+    """``(class, is_bedrock)`` for each of ``_CLIENTS`` the installed SDK has."""
+    import importlib
+
+    found = []
+    for module_name, name, is_bedrock in _CLIENTS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # a client the installed release does not ship (or whose module cannot load here)
+            continue
+        cls = getattr(module, name, None)
+        if isinstance(cls, type):
+            found.append((cls, is_bedrock))
+    return found
+
+
+def _shipped_clients() -> list[type]:
+    """Every API client class the installed SDK defines (a subclass of its ``SyncAPIClient`` or ``AsyncAPIClient``
+    in one of its modules), besides this package's own ``accelerate()`` subclasses."""
+    from anthropic._base_client import AsyncAPIClient, SyncAPIClient
+
+    found: list[type] = []
+    stack: list[type] = [SyncAPIClient, AsyncAPIClient]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            module = sub.__module__
+            if (module == "anthropic" or module.startswith("anthropic.")) and not vars(sub).get(
+                "__anthropic_eventstream_accelerated__"
+            ):
+                found.append(sub)
+    return found
+
+
+def _check_shipped(covered: set[type], names: set[str]) -> None:
+    """``SDKChangedError`` for a client class of the installed SDK that ``install()`` would leave stock: one that
+    is not among ``covered`` and does not inherit each of ``names`` (what is patched on those) from one of them
+    (a new client, or one that overrides what is patched)."""
+    for cls in _shipped_clients():
+        if cls in covered:
+            continue
+        for name in sorted(names):
+            owner = next((k for k in cls.__mro__ if k in covered or name in vars(k)), None)
+            if owner not in covered:
+                where = "nowhere" if owner is None else f"{owner.__module__}.{owner.__qualname__}"
+                raise SDKChangedError(
+                    f"the installed anthropic SDK ships a client class this version does not cover, "
+                    f"{cls.__module__}.{cls.__qualname__} (its {name} comes from {where}): this version is not "
+                    "supported (nothing was patched)"
+                )
+
+
 def _client_classes() -> list[tuple[type, bool, bool]]:
-    """``(class, is_bedrock, is_async)`` for every client class of the installed SDK this package covers.
-    Bedrock needs botocore (as the SDK itself does, to sign requests); Vertex, the SDK's vertex module."""
-    import anthropic
+    """``(class, is_bedrock, is_async)`` for every client class of the installed SDK that opting in patches.
+    Bedrock clients need botocore (as the SDK's own Bedrock decoder does); without it they are left as they
+    are."""
+    from anthropic._base_client import AsyncAPIClient
 
-    classes = [(anthropic.Anthropic, False, False), (anthropic.AsyncAnthropic, False, True)]
-    try:
-        from anthropic.lib.vertex import AnthropicVertex, AsyncAnthropicVertex
-    except ImportError:
-        pass
-    else:
-        classes += [(AnthropicVertex, False, False), (AsyncAnthropicVertex, False, True)]
-    if importlib.util.find_spec("botocore") is not None:
-        from anthropic.lib.bedrock import AnthropicBedrock, AsyncAnthropicBedrock
-
-        classes += [(AnthropicBedrock, True, False), (AsyncAnthropicBedrock, True, True)]
-    return classes
+    known = _known_clients()
+    has_botocore = importlib.util.find_spec("botocore") is not None
+    return [
+        (cls, is_bedrock, issubclass(cls, AsyncAPIClient))
+        for cls, is_bedrock in known
+        if has_botocore or not is_bedrock
+    ]
 
 
 def _retry_loop_probe(cls: type) -> None:
@@ -179,7 +257,13 @@ def _retry_loop_probe(cls: type) -> None:
 
 
 def _client_patches(
-    cls: type, *, is_bedrock: bool, is_async: bool, backend: str | None, retry_before_content: bool = False
+    cls: type,
+    *,
+    is_bedrock: bool,
+    is_async: bool,
+    backend: str | None,
+    retry_before_content: bool = False,
+    stall_timeout: float | None = None,
 ) -> list[Patch]:
     """What opting in changes on one client class."""
     sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
@@ -191,8 +275,8 @@ def _client_patches(
         Patch(
             cls,
             "_make_sse_decoder",
-            _drop_in_decoders(is_bedrock, backend),
-            parameters="(self)",
+            _drop_in_decoders(backend, stall_timeout),
+            parameters=("(self)", "(self, options)"),  # anthropic 2.16 passes the request's options
         ),
         Patch(cls, "_make_status_error", _typed_status_error, parameters="(self, err_msg, *, body, response)"),
         Patch(
@@ -229,7 +313,8 @@ def _helper_module_patches(module: Any) -> list[Patch]:
             module,
             "build",
             lambda original: _ours(fast_build(original)),
-            parameters="(base_model_cls, *args, **kwargs)",
+            # anthropic 2.16 has the helper's own build (``model_construct``), still slower than a validator
+            parameters=("(base_model_cls, *args, **kwargs)", "(event_cls, *args, **fields)"),
         )
     ]
     parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
@@ -266,7 +351,9 @@ def _helper_patches() -> list[Patch]:
     return patches
 
 
-def install(*, backend: str | None = None, retry_before_content: bool = False) -> None:
+def install(
+    *, backend: str | None = None, retry_before_content: bool = False, stall_timeout: float | None = None
+) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
     client (first-party and Vertex too) raises mid-stream errors as the SDK's typed exception with the real
     status, and a broken or incomplete stream as ``APIConnectionError``. ``backend`` forces ``"native"`` or
@@ -274,16 +361,29 @@ def install(*, backend: str | None = None, retry_before_content: bool = False) -
 
     ``retry_before_content``: ``messages.create(stream=True)`` and ``messages.stream()`` read ahead to the first
     content event before handing the stream over, and a retryable error before it (408, 409, 429, 5xx, a broken
-    or incomplete stream) goes through the SDK's own retry loop; the caller sees one clean stream.
+    or incomplete stream, a transport error, a timeout, a stall) goes through the SDK's own retry loop; the
+    caller sees one clean stream.
 
-    Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed."""
+    ``stall_timeout``: seconds without an event other than ``ping`` (pings only, or no bytes at all) after which
+    a stream raises ``APITimeoutError`` whose cause is ``StalledStreamError``, whatever the client's read timeout.
+
+    Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed, or
+    if the SDK ships a client class that this would leave stock."""
+    stall_timeout = check_stall_timeout(stall_timeout)
+    classes = _client_classes()
     patches = [
         patch
-        for cls, is_bedrock, is_async in _client_classes()
+        for cls, is_bedrock, is_async in classes
         for patch in _client_patches(
-            cls, is_bedrock=is_bedrock, is_async=is_async, backend=backend, retry_before_content=retry_before_content
+            cls,
+            is_bedrock=is_bedrock,
+            is_async=is_async,
+            backend=backend,
+            retry_before_content=retry_before_content,
+            stall_timeout=stall_timeout,
         )
     ]
+    _check_shipped({cls for cls, _, _ in classes}, {patch.name for patch in patches})
     _installed.apply(patches + _helper_patches())
 
 
@@ -297,19 +397,27 @@ def is_installed() -> bool:
     return _installed.active
 
 
-_ACCELERATED: dict[tuple[type, str | None, bool], type] = {}
+_ACCELERATED: dict[tuple[type, str | None, bool, float | None], type] = {}
 _accelerated_lock = threading.Lock()
 
 
-def _accelerated_class(cls: type, backend: str | None, retry_before_content: bool) -> type:
-    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and backend): the same
-    patches as ``install()``, made from the SDK's originals, held by the subclass itself."""
+def _accelerated_class(cls: type, backend: str | None, retry_before_content: bool, stall_timeout: float | None) -> type:
+    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and options): the same
+    patches as ``install()``, made from what ``cls`` itself resolves (the SDK's originals, or a subclass's own
+    overrides), held by the subclass itself."""
     with _accelerated_lock:
-        key = (cls, backend, retry_before_content)
+        key = (cls, backend, retry_before_content, stall_timeout)
         if key not in _ACCELERATED:
             covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
             base = next((c for c in cls.__mro__ if c in covered), None)
             if base is None:
+                from anthropic._base_client import BaseClient
+
+                if issubclass(cls, BaseClient):
+                    raise SDKChangedError(
+                        f"{cls.__module__}.{cls.__qualname__} is a client class this version does not know "
+                        "(nothing was patched)"
+                    )
                 raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
             is_bedrock, is_async = covered[base]
             patches = _client_patches(
@@ -318,6 +426,7 @@ def _accelerated_class(cls: type, backend: str | None, retry_before_content: boo
                 is_async=is_async,
                 backend=backend,
                 retry_before_content=retry_before_content,
+                stall_timeout=stall_timeout,
             )
             namespace: dict[str, Any] = {patch.name: patch.make(check(patch)) for patch in patches}
             namespace.update(
@@ -333,13 +442,21 @@ def _accelerated_class(cls: type, backend: str | None, retry_before_content: boo
 _C = TypeVar("_C")
 
 
-def accelerate(client: _C, *, backend: str | None = None, retry_before_content: bool = False) -> _C:
-    """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client.
+def accelerate(
+    client: _C,
+    *,
+    backend: str | None = None,
+    retry_before_content: bool = False,
+    stall_timeout: float | None = None,
+) -> _C:
+    """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client. The
+    options are ``install()``'s.
 
     The client's class becomes a subclass of its own class that holds the patches itself, so ``isinstance``
     checks keep working, and nothing ``install()`` / ``uninstall()`` do later changes it."""
+    stall_timeout = check_stall_timeout(stall_timeout)
     cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
-    client.__class__ = _accelerated_class(cls, backend, retry_before_content)
+    client.__class__ = _accelerated_class(cls, backend, retry_before_content, stall_timeout)
     return client

@@ -21,6 +21,7 @@ __all__ = [
     "InvalidPayloadLength",
     "InvalidSSE",
     "NotAnEventStream",
+    "StalledStreamError",
     "TruncatedStreamError",
 ]
 
@@ -92,6 +93,12 @@ class IncompleteStreamError(EventStreamError):
     is how a server or proxy cutting a stream off usually looks."""
 
 
+class StalledStreamError(EventStreamError):
+    """No event other than ``ping`` arrived for ``stall_timeout`` seconds (pings only, or no bytes at all): the
+    server or a proxy holds the connection open but the answer makes no progress. Raised as the cause of the
+    SDK's ``APITimeoutError``."""
+
+
 # Shown, and pickled, under the package's public name.
 for _cls in (
     EventStreamError,
@@ -105,6 +112,7 @@ for _cls in (
     InvalidChunk,
     InvalidSSE,
     IncompleteStreamError,
+    StalledStreamError,
 ):
     _cls.__module__ = "anthropic_eventstream"
 del _cls

@@ -28,13 +28,14 @@ class SDKChangedError(RuntimeError):
 @dataclass(frozen=True)
 class Patch:
     """Replace ``owner.name`` (an attribute of a class or a module) with ``make(original)``, where the original
-    must be a ``kind`` whose parameters are ``parameters`` (as ``describe`` writes them; ``None``: any)."""
+    must be a ``kind`` whose parameters are ``parameters`` (as ``describe`` writes them; a tuple: any one of
+    those shapes, each a release the wrapper was written against; ``None``: any)."""
 
     owner: Any
     name: str
     make: Callable[[Any], Any]
     kind: Kind = "function"
-    parameters: str | None = None
+    parameters: str | tuple[str, ...] | None = None
 
     @property
     def target(self) -> str:
@@ -86,10 +87,11 @@ def check(patch: Patch) -> Any:
             f"{patch.target} is no longer a {patch.kind} ({original!r}): this version is not supported "
             "(nothing was patched)"
         )
-    if patch.parameters is not None and describe(original) != patch.parameters:
+    expected = (patch.parameters,) if isinstance(patch.parameters, str) else patch.parameters
+    if expected is not None and describe(original) not in expected:
         raise SDKChangedError(
-            f"{patch.target} takes {describe(original)}, not {patch.parameters}: this version is not supported "
-            "(nothing was patched)"
+            f"{patch.target} takes {describe(original)}, not {' or '.join(expected)}: this version is not "
+            "supported (nothing was patched)"
         )
     return original
 

@@ -166,8 +166,14 @@ class SDK:
     sse: SSESpec
     #: its ``SSEDecoder`` class, which this package's takes the place of
     sse_decoder: type
-    #: its ``APIConnectionError``, raised for a broken or incomplete stream
+    #: its ``APIConnectionError``, raised for a broken or incomplete stream and a transport error mid-stream
     connection_error: type[Exception]
+    #: its ``APITimeoutError``, raised for a read timeout mid-stream and a stall
+    timeout_error: type[Exception]
+    #: what its HTTP library (httpx, or httpx2 from anthropic 2) raises for a failure while a body is read
+    #: (``RequestError``), and for a timeout among those (``TimeoutException``)
+    transport_errors: tuple[type[Exception], ...]
+    timeout_errors: tuple[type[Exception], ...]
     #: the class of an exception or error frame's event
     frame_error_event: type
 
@@ -175,8 +181,10 @@ class SDK:
 @functools.cache
 def sdk() -> SDK:
     """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
-    from anthropic import APIConnectionError
+    from anthropic import APIConnectionError, APITimeoutError
     from anthropic._streaming import ServerSentEvent, SSEDecoder
+
+    http = _http_library()
 
     Event = fast_event_class(ServerSentEvent)
 
@@ -199,7 +207,33 @@ def sdk() -> SDK:
     keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
     sse = SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))
     _SSEProbe.run(sse)
-    return SDK(sse=sse, sse_decoder=SSEDecoder, connection_error=APIConnectionError, frame_error_event=FrameErrorEvent)
+    return SDK(
+        sse=sse,
+        sse_decoder=SSEDecoder,
+        connection_error=APIConnectionError,
+        timeout_error=APITimeoutError,
+        transport_errors=(http.RequestError,),
+        timeout_errors=(http.TimeoutException,),
+        frame_error_event=FrameErrorEvent,
+    )
+
+
+def _http_library() -> Any:
+    """The HTTP library the installed SDK's clients read responses with: the module its ``_base_client`` imports
+    as ``httpx2`` (anthropic 2) or ``httpx`` (earlier), with the two exception classes this package maps."""
+    from anthropic import _base_client
+
+    for name in ("httpx2", "httpx"):
+        module = vars(_base_client).get(name)
+        if inspect.ismodule(module) and all(
+            isinstance(getattr(module, cls, None), type) for cls in ("RequestError", "TimeoutException")
+        ):
+            return module
+    raise SDKChangedError(
+        "the installed anthropic SDK reads responses with neither httpx nor httpx2 (no RequestError and "
+        "TimeoutException in anthropic._base_client's HTTP library): this version is not supported "
+        "(nothing was patched)"
+    )
 
 
 @functools.cache
@@ -277,10 +311,21 @@ FEED_WINDOW = 64 * 1024
 
 
 def _windows(chunk: bytes) -> Sequence[bytes | memoryview]:
+    """``chunk`` in windows of about ``FEED_WINDOW`` bytes, cut where the cut changes nothing: never between a
+    ``\r`` and the ``\n`` after it, which the SDK's SSE decoder (``bytes.splitlines`` per network chunk) reads as
+    one line end, and a window boundary must not make two."""
     if len(chunk) <= FEED_WINDOW:
         return (chunk,)
     view = memoryview(chunk)
-    return [view[start : start + FEED_WINDOW] for start in range(0, len(chunk), FEED_WINDOW)]
+    windows: list[bytes | memoryview] = []
+    start, length = 0, len(chunk)
+    while start < length:
+        end = start + FEED_WINDOW
+        if end < length and chunk[end - 1] == 0x0D and chunk[end] == 0x0A:
+            end += 1
+        windows.append(view[start:end])
+        start = end
+    return windows
 
 
 def batches(decoder: Any, iterator: Iterator[bytes]) -> Iterator[list[Any]]:

@@ -9,8 +9,10 @@ import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._errors import EventStreamError, IncompleteStreamError
+from . import _stall
+from ._errors import EventStreamError, IncompleteStreamError, StalledStreamError
 from ._sdk_events import DropInDecoder, abatches, batches, sdk
+from ._stall import Watch, stalled
 
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
@@ -47,25 +49,45 @@ class _Seen:
         self.first: Any = None
         self.last: Any = None
 
-    def add(self, events: Sequence[Any]) -> None:
+    def add(self, events: Sequence[Any]) -> bool:
+        """Learns a batch; returns whether it holds an event that is not a ``ping`` (progress, to the stall
+        watchdog)."""
         if not events:
-            return
+            return False
         if self.first is None:
             self.first = events[0]
         for event in reversed(events):
             if not _is_ping(event):
                 self.last = event
-                return
+                return True
+        return False
 
-    def check_complete(self) -> None:
-        """``IncompleteStreamError`` for a stream with no event, or a Messages stream without ``message_stop``."""
+    def check_complete(self, pending: tuple[str | None, str] | None = None) -> None:
+        """``IncompleteStreamError`` for a stream with no event, or a Messages stream without ``message_stop``.
+
+        ``pending`` is the SSE decoder's last event, left undispatched because the stream ended without its
+        blank line (the SDK drops it too): a whole ``message_stop`` there completes the stream, since every
+        event arrived; one cut inside its data does not."""
         if self.first is None:
             raise IncompleteStreamError("the response ended without any event: the answer is missing")
         if _event_type(self.first) == "message_start" and _event_type(self.last) != "message_stop":
+            if pending is not None and _is_message_stop(*pending):
+                return
             raise IncompleteStreamError(
                 f"the stream ended after a {_event_type(self.last)!r} event, without 'message_stop': "
                 "the answer is incomplete"
             )
+
+
+def _is_message_stop(name: str | None, data: str) -> bool:
+    """Whether an event's name and data are a whole ``message_stop`` (its JSON complete)."""
+    if name not in ("message_stop", "completion", None):
+        return False
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and value.get("type") == "message_stop"
 
 
 #: Events that carry no content: a stream may be sent again while it has shown only these.
@@ -74,62 +96,111 @@ _BEFORE_CONTENT = frozenset({"message_start", "content_block_start", "ping"})
 
 class StreamDecoder:
     """The decoder an opted-in client gives each of its streams: the decoder underneath (one of this package's
-    drop-ins, or whatever else the client's ``_make_sse_decoder`` made), plus the stream's integrity check, and every
-    ``EventStreamError`` raised as the SDK's ``APIConnectionError`` for the stream's request.
+    drop-ins, or whatever else the client's ``_make_sse_decoder`` made), plus the stream's integrity check and,
+    with ``stall_timeout``, its stall watchdog (``_stall``). Every way reading the stream fails becomes the SDK's
+    own exception for the stream's request, after the events before it:
+
+    - an ``EventStreamError`` (corrupt, truncated, incomplete): ``APIConnectionError``;
+    - a transport error while the body is read (the SDK's httpx / httpx2 ``RequestError``: a dropped connection,
+      a broken chunked body): ``APIConnectionError``, and a read timeout ``APITimeoutError``, as the SDK raises
+      them before the headers;
+    - a stall: ``APITimeoutError`` whose cause is ``StalledStreamError``.
 
     Everything a stream needs is here, in an object made for that stream, so that it keeps the behaviour it
     was created with whatever is installed or uninstalled later. With ``retry_before_content``, the client
     reads the first events ahead (``read_ahead``) before handing the stream over; they are replayed here.
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, *, stall_timeout: float | None = None) -> None:
         self._inner = inner
-        #: the stream's request, set by the client once the stream exists (see ``_bind_request``)
+        self._stall_timeout = stall_timeout
+        #: the stream's request and response, set by the client once the stream exists (see ``_bind_request``)
         self.request: Any = None
+        self.response: Any = None
         #: events read ahead, to be replayed first; then the running source they came from
         self._replay: list[Any] = []
         self._source: Any = None
         #: an error found while reading ahead that is not to be retried: raised after the replay
         self._failure: Exception | None = None
 
-    def _broken(self, exc: EventStreamError) -> Exception:
-        return sdk().connection_error(message=f"stream broken: {exc}", request=self.request)  # type: ignore[call-arg]
-
-    def _batches(self, iterator: Iterator[bytes]) -> Iterator[Sequence[ServerSentEvent]]:
-        inner = self._inner
-        if isinstance(inner, DropInDecoder):
-            return batches(inner.decoder(), iterator)
-        return ((event,) for event in inner.iter_bytes(iterator))
-
-    async def _abatches(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[Sequence[ServerSentEvent]]:
-        inner = self._inner
-        if isinstance(inner, DropInDecoder):
-            async for events in abatches(inner.decoder(), iterator):
-                yield events
+    def _broken(self, exc: Exception, watch: Watch | None) -> tuple[Exception, Exception]:
+        """The SDK's exception for what ended the stream (``exc``, raised while reading it), and its cause."""
+        profile = sdk()
+        if watch is not None and watch.fired:
+            cause = exc if isinstance(exc, StalledStreamError) else stalled(watch.limit)
+            return profile.timeout_error(request=self.request), cause  # type: ignore[call-arg]
+        if isinstance(exc, EventStreamError):
+            message = f"stream broken: {exc}"
+        elif isinstance(exc, profile.timeout_errors):
+            return profile.timeout_error(request=self.request), exc  # type: ignore[call-arg]
         else:
-            async for event in inner.aiter_bytes(iterator):
-                yield (event,)
+            message = f"Connection error while reading the stream: {exc or type(exc).__name__}"
+        return profile.connection_error(message=message, request=self.request), exc  # type: ignore[call-arg]
+
+    def _decoder(self) -> Any:
+        """A fresh backend decoder, for one of this package's drop-ins; ``None`` for another decoder."""
+        inner = self._inner
+        return inner.decoder() if isinstance(inner, DropInDecoder) else None
 
     def _checked(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
         seen = _Seen()
+        decoder = self._decoder()
+        watch = (
+            None if self._stall_timeout is None else _stall.watch(self._stall_timeout, self.response, is_async=False)
+        )
+        if decoder is not None:
+            source: Iterator[Sequence[ServerSentEvent]] = batches(decoder, iterator)
+        else:
+            source = ((event,) for event in self._inner.iter_bytes(iterator))
         try:
-            for events in self._batches(iterator):
-                seen.add(events)
+            for events in source:
+                if watch is None:
+                    seen.add(events)
+                elif seen.add(events):
+                    watch.progress()
+                elif watch.expired():
+                    raise stalled(watch.limit)
                 yield from events
-            seen.check_complete()
-        except EventStreamError as exc:
-            raise self._broken(exc) from exc
+            if watch is not None and watch.fired:
+                raise stalled(watch.limit)
+            seen.check_complete(_pending(decoder))
+        except (EventStreamError, *sdk().transport_errors) as exc:
+            error, cause = self._broken(exc, watch)
+            raise error from cause
+        finally:
+            if watch is not None:
+                watch.cancel()
 
     async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
         seen = _Seen()
+        decoder = self._decoder()
+        watch = None if self._stall_timeout is None else _stall.watch(self._stall_timeout, self.response, is_async=True)
+        if watch is not None:
+            iterator = _stall.within(iterator, watch)
+        source: AsyncIterator[Sequence[ServerSentEvent]]
+        if decoder is not None:
+            source = abatches(decoder, iterator)
+        else:
+            source = _one_by_one(self._inner.aiter_bytes(iterator))
         try:
-            async for events in self._abatches(iterator):
-                seen.add(events)
+            async for events in source:
+                if watch is None:
+                    seen.add(events)
+                elif seen.add(events):
+                    watch.progress()
+                elif watch.expired():
+                    raise stalled(watch.limit)
                 for event in events:
                     yield event
-            seen.check_complete()
-        except EventStreamError as exc:
-            raise self._broken(exc) from exc
+            if watch is not None and watch.fired:
+                raise stalled(watch.limit)
+            seen.check_complete(_pending(decoder))
+        except (EventStreamError, *sdk().transport_errors) as exc:
+            error, cause = self._broken(exc, watch)
+            raise error from cause
+        finally:
+            if watch is not None:
+                watch.cancel()
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
         if self._source is None:  # nothing read ahead: the checked events themselves, one generator less
@@ -159,7 +230,8 @@ class StreamDecoder:
 
     def read_ahead(self, response: Any) -> Any:
         """Reads events until the first content event; returns the error that came first (an ``error``
-        event's body, or the ``APIConnectionError`` of a broken or incomplete stream), if one did."""
+        event's body, or the SDK's exception for a broken, incomplete or stalled stream or a transport error),
+        if one did."""
         self._source = self._checked(response.iter_bytes())
         try:
             for event in self._source:
@@ -183,3 +255,14 @@ class StreamDecoder:
             self._failure = exc
             return exc
         return None
+
+
+def _pending(decoder: Any) -> tuple[str | None, str] | None:
+    """The SSE decoder's undispatched last event (``SSEDecoder.pending``), once the stream has ended."""
+    pending = getattr(decoder, "pending", None)
+    return None if pending is None else pending()  # type: ignore[no-any-return]
+
+
+async def _one_by_one(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Sequence[ServerSentEvent]]:
+    async for event in events:
+        yield (event,)

@@ -96,6 +96,13 @@ class SSEDecoder:
             self._flush(out)
         return out
 
+    def pending(self) -> tuple[str | None, str] | None:
+        """After ``close()``: the event gathered but not dispatched (a stream that ended without its last blank
+        line; the SDK drops it too) as ``(event, data)``, or ``None`` (an ``id`` or ``retry`` alone is none)."""
+        if self._event is None and not self._data:
+            return None
+        return self._event, "\n".join(self._data)
+
     def _check(self) -> None:
         if self._failed is not None:
             raise InvalidSSE(str(self._failed), offset=self._failed.offset)

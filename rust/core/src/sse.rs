@@ -148,6 +148,16 @@ impl<R> Decoder<R> {
         self.flush(retry, out)
     }
 
+    /// The event gathered but not dispatched, as `(event name, data)`: after [`Decoder::close`], what a stream
+    /// that ended without its last blank line left behind (the SDK drops it too). `None` if nothing was
+    /// gathered since the last dispatch (an `id` or `retry` alone is not an event's content).
+    pub fn pending(&self) -> Option<(Option<&str>, String)> {
+        if self.event.is_none() && self.data.is_empty() {
+            return None;
+        }
+        Some((self.event.as_deref(), self.data.join("\n")))
+    }
+
     /// Decodes the gathered block, line by line.
     fn flush(&mut self, retry: &mut impl RetryParser<Value = R>, out: &mut Vec<Event<R>>) -> Result<(), Error> {
         let block = mem::take(&mut self.block);
@@ -259,6 +269,20 @@ mod tests {
     #[test]
     fn no_trailing_blank_line_drops_the_last_event() {
         assert_eq!(names_and_data(&decode(&[b"event: a\ndata: 1\n\nevent: b\ndata: 2\n"])), [(Some("a"), "1")]);
+    }
+
+    #[test]
+    fn the_undispatched_last_event_is_pending_after_close() {
+        let mut decoder: Decoder<u64> = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
+        let mut out = Vec::new();
+        decoder.feed(b"event: a\ndata: 1\n\nevent: stop\ndata: {\"x\":\ndata: 1}\n", &mut WhatwgRetry, &mut out).unwrap();
+        decoder.close(&mut WhatwgRetry, &mut out).unwrap();
+        assert_eq!(names_and_data(&out), [(Some("a"), "1")]);
+        assert_eq!(decoder.pending(), Some((Some("stop"), "{\"x\":\n1}".to_owned())));
+        let mut done: Decoder<u64> = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
+        done.feed(b"id: 1\ndata: a\n\nid: 2\n", &mut WhatwgRetry, &mut out).unwrap();
+        done.close(&mut WhatwgRetry, &mut out).unwrap();
+        assert_eq!(done.pending(), None);
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl SseDecoder {
     fn close<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         self.step(py, |inner, retry, out| inner.close(retry, out))
     }
+
+    /// After `close()`: the dropped last event as `(event, data)`, or `None`.
+    fn pending(&self) -> Option<(Option<String>, String)> {
+        self.inner.pending().map(|(event, data)| (event.map(str::to_owned), data))
+    }
 }
 
 impl SseDecoder {

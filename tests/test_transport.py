@@ -1,0 +1,170 @@
+"""Issue "Every way a stream fails reaches the caller typed": over real loopback sockets, through the SDK's own
+HTTP transport, for every client kind (first-party, Bedrock, Vertex, Mantle), sync and async, both backends:
+a dropped connection, a read timeout and a stall mid-stream become the SDK's own exceptions after the events
+before them; ``retry_before_content`` retries them before content; a final event that lacks only its blank
+line is complete."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+anthropic = pytest.importorskip("anthropic")
+
+import anthropic_eventstream as ae  # noqa: E402
+from anthropic_eventstream import testing  # noqa: E402
+from tests.helpers import drive  # noqa: E402
+from tests.loopback import KINDS, Loopback, Pings, Reply, Wait, client, content_type, frames, ping  # noqa: E402
+
+EVENTS = testing.message_events("An answer that the network cuts off half way through.")
+HEAD = EVENTS[:4]  # message_start, content_block_start, two deltas
+SEEN_HEAD = [e["type"] for e in HEAD]
+ALL = [e["type"] for e in EVENTS]
+HTTP = testing.http_module()
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def installed(backend: str) -> Any:
+    yield lambda **options: ae.install(backend=backend, **options)
+    ae.uninstall()
+
+
+def reply(kind: str, *steps: Any, end: str = "finish") -> Reply:
+    return Reply(tuple(steps), end=end, content_type=content_type(kind))
+
+
+def run(kind: str, replies: list[Reply], *, is_async: bool, helper: bool = False, **client_options: Any) -> Any:
+    with Loopback(replies) as server:
+        started = time.monotonic()
+        seen, exc = drive(client(kind, server.url, is_async=is_async, **client_options), is_async, helper=helper)
+        return seen, exc, time.monotonic() - started, server.requests
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["create", "stream"])
+def test_a_dropped_connection_is_an_api_connection_error(
+    installed: Any, kind: str, is_async: bool, helper: bool
+) -> None:
+    installed()
+    seen, exc, _, _ = run(kind, [reply(kind, *frames(kind, HEAD), end="drop")], is_async=is_async, helper=helper)
+    assert type(exc) is anthropic.APIConnectionError, repr(exc)
+    assert isinstance(exc.__cause__, HTTP.RemoteProtocolError)
+    assert "Connection error while reading the stream" in str(exc)
+    if not helper:  # the helper's events are its own (text, ...), after the same raw events
+        assert seen == SEEN_HEAD
+
+
+def test_stock_lets_the_transport_error_escape(kind: str, is_async: bool) -> None:
+    """What the issue is about: without this package the same drop is a raw httpx error (this test pins the
+    SDK's behaviour; if it ever changes, the shim's rule may be revisited)."""
+    _, exc, _, _ = run(kind, [reply(kind, *frames(kind, HEAD), end="drop")], is_async=is_async)
+    assert isinstance(exc, HTTP.RemoteProtocolError), repr(exc)
+
+
+def test_a_read_timeout_mid_stream_is_an_api_timeout_error(installed: Any, kind: str, is_async: bool) -> None:
+    installed()
+    steps = (*frames(kind, HEAD), Wait(5.0), *frames(kind, EVENTS[4:]))
+    seen, exc, elapsed, _ = run(kind, [reply(kind, *steps)], is_async=is_async, read_timeout=0.4)
+    assert type(exc) is anthropic.APITimeoutError, repr(exc)
+    assert isinstance(exc.__cause__, HTTP.TimeoutException)
+    assert seen == SEEN_HEAD and elapsed < 4
+
+
+@pytest.mark.parametrize("silence", ["pings", "nothing"])
+def test_a_stall_is_an_api_timeout_error_caused_by_stalled_stream_error(
+    installed: Any, kind: str, is_async: bool, silence: str
+) -> None:
+    """No event but pings (or no bytes at all) for ``stall_timeout``: raised soon after the limit, long before
+    the client's read timeout (10 s) or the server's end (8 s)."""
+    installed(stall_timeout=0.5)
+    wait = Pings(8.0, 0.15, ping(kind)) if silence == "pings" else Wait(8.0)
+    seen, exc, elapsed, _ = run(kind, [reply(kind, *frames(kind, HEAD), wait)], is_async=is_async)
+    assert type(exc) is anthropic.APITimeoutError, repr(exc)
+    assert isinstance(exc.__cause__, ae.StalledStreamError)
+    assert str(exc.__cause__) == "no event other than 'ping' for 0.5 s: the stream stalled"
+    assert seen == SEEN_HEAD
+    assert 0.5 <= elapsed < 4
+
+
+def test_a_slow_stream_that_makes_progress_does_not_stall(installed: Any, is_async: bool) -> None:
+    installed(stall_timeout=0.6)
+    steps = [step for event in frames("first-party", EVENTS) for step in (Pings(0.4, 0.2), event)]
+    seen, exc, _, _ = run("first-party", [reply("first-party", *steps)], is_async=is_async)
+    assert exc is None and seen == ALL
+
+
+def test_stall_timeout_is_checked() -> None:
+    for bad, cls in ((0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError)):
+        with pytest.raises(cls, match="stall_timeout must be"):
+            ae.install(stall_timeout=bad)  # type: ignore[arg-type]
+        assert not ae.is_installed()
+
+
+def test_accelerate_takes_stall_timeout(backend: str, is_async: bool) -> None:
+    with Loopback([reply("first-party", *frames("first-party", HEAD), Wait(8.0))]) as server:
+        fast = ae.accelerate(client("first-party", server.url, is_async=is_async), backend=backend, stall_timeout=0.5)
+        _, exc = drive(fast, is_async)
+    assert type(exc) is anthropic.APITimeoutError and isinstance(exc.__cause__, ae.StalledStreamError)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["drop", "timeout", "stall"],
+)
+def test_retry_before_content_retries_transport_failures(
+    installed: Any, kind: str, is_async: bool, failure: str
+) -> None:
+    installed(retry_before_content=True, stall_timeout=0.5 if failure == "stall" else None)
+    first = {
+        "drop": reply(kind, *frames(kind, EVENTS[:2]), end="drop"),
+        "timeout": reply(kind, *frames(kind, EVENTS[:2]), Wait(5.0)),
+        "stall": reply(kind, *frames(kind, EVENTS[:2]), Pings(8.0, 0.15, ping(kind))),
+    }[failure]
+    options = {"read_timeout": 0.4} if failure == "timeout" else {}
+    seen, exc, _, requests = run(
+        kind, [first, reply(kind, *frames(kind, EVENTS))], is_async=is_async, max_retries=2, **options
+    )
+    assert exc is None, repr(exc)
+    assert seen == ALL and requests == 2
+
+
+def test_mantle_in_band_errors_are_typed(installed: Any, is_async: bool) -> None:
+    """Bedrock's Anthropic-native endpoint: an in-band ``overloaded_error`` is 529, as first-party."""
+    installed()
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    body = frames("mantle", HEAD)[0] + b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n"
+    seen, exc, _, _ = run("mantle", [reply("mantle", body)], is_async=is_async)
+    assert isinstance(exc, anthropic.APIStatusError) and exc.status_code == 529, repr(exc)
+    assert exc.body == error and seen == ["message_start"]
+
+
+def test_mantle_cut_off_is_incomplete(installed: Any, is_async: bool) -> None:
+    installed()
+    _, exc, _, _ = run("mantle", [reply("mantle", *frames("mantle", HEAD))], is_async=is_async)
+    assert type(exc) is anthropic.APIConnectionError and isinstance(exc.__cause__, ae.IncompleteStreamError)
+
+
+@pytest.mark.parametrize("kind", ["first-party", "vertex", "mantle"])
+@pytest.mark.parametrize("helper", [False, True], ids=["create", "stream"])
+def test_a_final_event_without_its_blank_line_is_complete(
+    installed: Any, kind: str, is_async: bool, helper: bool
+) -> None:
+    body = b"".join(frames(kind, EVENTS))
+    assert body.endswith(b"}\n\n")
+    bodies = (body[:-1], body[:-2])  # without the blank line; without the data line's end too
+    stock = [run(kind, [reply(kind, last)], is_async=is_async, helper=helper)[:2] for last in bodies]
+    installed()
+    for last, (stock_seen, stock_exc) in zip(bodies, stock):
+        seen, exc, _, _ = run(kind, [reply(kind, last)], is_async=is_async, helper=helper)
+        assert exc is None and stock_exc is None, repr(exc)
+        assert seen == stock_seen  # no event the SDK would not yield: it drops the unfinished message_stop
+    cut = body[: body.rindex(b'"type"')]  # inside message_stop's data
+    _, exc, _, _ = run(kind, [reply(kind, cut)], is_async=is_async, helper=helper)
+    assert type(exc) is anthropic.APIConnectionError and isinstance(exc.__cause__, ae.IncompleteStreamError)
