@@ -1,7 +1,9 @@
 # The two commands a newcomer needs:
 #   make demo   build the extension, stream a Bedrock capture through the SDK, stock vs accelerated
-#   make test   everything CI runs: lint, cargo tests, the suite on both backends, the SDK and Python matrices
-# Both start from nothing but Python 3.9+ and a Rust toolchain; all else is installed into .venv/.
+#   make test   the fast gate (a few minutes): lint, cargo tests, the suite on both backends
+# and what CI runs besides: make ci (the SDK and Python matrices, the SDK's own suite, reach, the package
+# check, memcheck, fuzz smoke; the release wheel built once). All start from nothing but Python 3.9+ and a
+# Rust toolchain; all else is installed into .venv/ (and .venvs/).
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +11,8 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test test-long lint venv build wheel cargo-test pytest sdk-matrix sdk-suite python-matrix reach package-check bench fuzz-smoke clean
+.PHONY: demo test ci test-long lint venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
+  package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
 $(VENV)/.installed: requirements/dev.txt
@@ -26,7 +29,9 @@ build: venv
 demo: build
 	$(PY) examples/demo.py
 
-test: lint cargo-test pytest sdk-matrix sdk-suite python-matrix reach package-check fuzz-smoke
+test: lint cargo-test pytest
+
+ci: sdk-matrix sdk-suite python-matrix reach package-check memcheck fuzz-smoke
 
 # Style and types: ruff, rustfmt, clippy (pedantic), mypy --strict, and the stub checked against the extension.
 lint: build
@@ -39,7 +44,9 @@ lint: build
 
 cargo-test:
 	cargo test --workspace --exclude anthropic-eventstream-py -q
-	@# the core's unit tests again under valgrind memcheck: no invalid access, no leak
+
+# The core's unit tests under valgrind memcheck: no invalid access, no leak.
+memcheck:
 	@if ! command -v valgrind >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "installing valgrind (apt-get)"; apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; fi
 	@if command -v valgrind >/dev/null; then \
@@ -48,8 +55,9 @@ cargo-test:
 	else echo "SKIPPED: valgrind is not installed and cannot be installed here; the memcheck run of the core tests did not run"; fi
 
 pytest: build
-	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q
-	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_BACKEND=python $(PY) -m pytest -q -m "not native" tests/test_sdk.py
+	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q -n 2
+	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_BACKEND=python $(PY) -m pytest -q -n 2 -m "not native" \
+	  tests/test_sdk.py tests/test_transport.py
 
 # The wheel as released for Linux: manylinux2014 (glibc 2.17), cross-linked with zig from PyPI.
 wheel: venv
@@ -87,22 +95,25 @@ sdk-matrix: wheel
 	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py) || exit 1; \
 	done
 
-# The anthropic SDK's own tests (from its sdist), stock and under install(): every test failing only when
-# installed must fail for a documented, intended reason (tests/upstream/compare.py says which).
-SDK_SUITE_VERSION ?= 2.12.0
-SDK_SUITE := .venvs/sdk-suite
-SDK_SUITE_SOURCE := $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION)
+# The anthropic SDK's own tests (from its sdist), stock and under install(), for 2.12 and the newest release:
+# every test failing only when installed must fail for a documented, intended reason, each named
+# (tests/upstream/compare.py says which).
+SDK_SUITE_VERSIONS ?= 2.12.0 2.16.0
 SDK_SUITE_TESTS := tests/test_streaming.py tests/test_client.py tests/test_response.py tests/test_exceptions.py \
   tests/test_open_telemetry.py tests/lib/test_bedrock.py tests/lib/test_vertex.py tests/lib/streaming
 sdk-suite: wheel
-	$(PYTHON) -m venv $(SDK_SUITE)
-	$(SDK_SUITE)/bin/pip install -q --upgrade pip
-	$(SDK_SUITE)/bin/pip install -q -r requirements/sdk-suite.txt "anthropic[bedrock,vertex]==$(SDK_SUITE_VERSION)"
-	$(SDK_SUITE)/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
-	rm -rf $(SDK_SUITE)/src && mkdir -p $(SDK_SUITE)/src
-	$(SDK_SUITE)/bin/pip download -q --no-binary :all: --no-deps -d $(SDK_SUITE)/src anthropic==$(SDK_SUITE_VERSION)
-	tar xzf $(SDK_SUITE)/src/anthropic-$(SDK_SUITE_VERSION).tar.gz -C $(SDK_SUITE)/src
-	$(SDK_SUITE)/bin/python tests/upstream/compare.py $(SDK_SUITE_SOURCE) $(SDK_SUITE_TESTS)
+	@for v in $(SDK_SUITE_VERSIONS); do \
+	  echo "== the anthropic $$v suite"; venv=.venvs/sdk-suite-$$v; \
+	  $(PYTHON) -m venv $$venv && \
+	  $$venv/bin/pip install -q --upgrade pip && \
+	  $$venv/bin/pip install -q -r requirements/sdk-suite.txt "anthropic[bedrock,vertex]==$$v" && \
+	  $$venv/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
+	  rm -rf $$venv/src && mkdir -p $$venv/src && \
+	  $$venv/bin/pip download -q --no-binary :all: --no-deps -d $$venv/src anthropic==$$v && \
+	  tar xzf $$venv/src/anthropic-$$v.tar.gz -C $$venv/src && \
+	  tests=$$(cd $$venv/src/anthropic-$$v && ls -d $(SDK_SUITE_TESTS) 2>/dev/null) && \
+	  $$venv/bin/python tests/upstream/compare.py $$venv/src/anthropic-$$v $$tests || exit 1; \
+	done
 
 # Reach: aiobotocore's real classes, litellm's Bedrock decoder and botocore's own event-stream tests, each
 # under install_botocore(), in a venv of their own (aiobotocore pins botocore; litellm is large).

@@ -1,10 +1,11 @@
 """The main job (`make demo`): stream a Bedrock capture through the anthropic SDK with the stock decoder and
-with anthropic-eventstream, show the events, what each does with a mid-stream error and a cut-off stream,
-and how fast each decodes."""
+with anthropic-eventstream, show the events, what each does with a mid-stream error, a cut-off stream, a
+dropped connection and a stalled stream (the last two over a real socket), and how fast each decodes."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import anthropic
@@ -55,6 +56,34 @@ def scenarios() -> dict[str, bytes]:
     }
 
 
+def network_scenarios() -> dict[str, list[testing.Reply]]:
+    events = testing.message_events("An answer that the network cuts off half way through.")
+    frames = [testing.chunk_frame(event) for event in events[:4]]
+    kind = "application/vnd.amazon.eventstream"
+    return {
+        "a connection dropped mid-stream": [testing.Reply(tuple(frames), end="drop", content_type=kind)],
+        "a stream that stalls (pings only, for 4 s)": [
+            testing.Reply((*frames, testing.Pings(4.0, 0.25, testing.BEDROCK_PING)), content_type=kind)
+        ],
+    }
+
+
+def over_a_socket(replies: list[testing.Reply]) -> str:
+    """Streams from a loopback server through a real AnthropicBedrock client and its own HTTP transport."""
+    with testing.LoopbackServer(replies) as server:
+        client = anthropic.AnthropicBedrock(
+            aws_access_key="demo", aws_secret_key="demo", aws_region="us-east-1", base_url=server.url, max_retries=0
+        )
+        started, count = time.monotonic(), 0
+        try:
+            for _ in client.messages.create(**REQUEST, stream=True):
+                count += 1
+        except Exception as exc:
+            cause = f" (cause: {type(exc.__cause__).__name__})" if exc.__cause__ is not None else ""
+            return f"{type(exc).__module__}.{type(exc).__name__}{cause} after {count} events, {time.monotonic() - started:.1f} s"
+        return f"ended normally after {count} events, {time.monotonic() - started:.1f} s"
+
+
 def main() -> int:
     print(
         f"anthropic {anthropic.__version__}, anthropic-eventstream {anthropic_eventstream.__version__} ({anthropic_eventstream.BACKEND} backend)"
@@ -75,7 +104,14 @@ def main() -> int:
         print("   installed:", stream(body))
         anthropic_eventstream.uninstall()
 
-    print("\n4. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
+    for number, (title, replies) in enumerate(network_scenarios().items(), start=4):
+        print(f"\n{number}. {title} (a real server on 127.0.0.1):")
+        print("   stock:    ", over_a_socket(replies))
+        anthropic_eventstream.install(stall_timeout=1.0)
+        print("   installed:", over_a_socket(replies), "  [install(stall_timeout=1.0)]")
+        anthropic_eventstream.uninstall()
+
+    print("\n6. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
     body = _bench.bedrock_body()
     cases = _bench.sdk_decoder_cases(
         body, backends=("native",) if anthropic_eventstream.BACKEND == "native" else ("python",)

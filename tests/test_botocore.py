@@ -325,3 +325,74 @@ def test_shortcuts_leave_anything_unexpected_to_botocore() -> None:
 
     for shape in (mock.Mock(), None, object(), mock.Mock(name="ResponseStream", members=mock.Mock())):
         assert _botocore._shortcut_for(shape) is None
+
+
+# -- transport failures over a real socket ----------------------------------------------------------------------
+
+
+def _loopback_invoke(replies: list[Any], *, read_timeout: float = 10.0) -> tuple[int, BaseException | None]:
+    """``invoke_model_with_response_stream`` of a real botocore client against a loopback server: how many events
+    arrived, and what ended the stream."""
+    import botocore.session
+    from botocore.config import Config
+
+    from tests.loopback import Loopback
+
+    with Loopback(replies) as server:
+        client = botocore.session.get_session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=server.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout),
+        )
+        count = 0
+        try:
+            for _ in client.invoke_model_with_response_stream(modelId="m", body=b"{}")["body"]:
+                count += 1
+        except Exception as exc:
+            return count, exc
+        return count, None
+
+
+def _eventstream_reply(*steps: Any, end: str = "finish") -> Any:
+    from tests.loopback import Reply
+
+    return Reply(tuple(steps), end=end, content_type="application/vnd.amazon.eventstream")
+
+
+@pytest.fixture
+def botocore_installed() -> Any:
+    ae.install_botocore()
+    yield
+    ae.uninstall_botocore()
+
+
+def test_a_dropped_connection_raises_botocores_response_streaming_error(botocore_installed: None) -> None:
+    from botocore.exceptions import ResponseStreamingError
+
+    frames = [testing.chunk_frame(e) for e in testing.message_events("Dropped half way.")[:3]]
+    count, exc = _loopback_invoke([_eventstream_reply(*frames, end="drop")])
+    assert isinstance(exc, ResponseStreamingError), repr(exc)
+    assert count == 3
+
+
+def test_a_read_timeout_raises_botocores_read_timeout_error(botocore_installed: None) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    from tests.loopback import Wait
+
+    frames = [testing.chunk_frame(e) for e in testing.message_events("Silent half way.")[:3]]
+    count, exc = _loopback_invoke([_eventstream_reply(*frames, Wait(5.0))], read_timeout=0.4)
+    assert isinstance(exc, ReadTimeoutError), repr(exc)
+    assert count == 3
+
+
+def test_stock_botocore_lets_urllib3_escape() -> None:
+    """What the shim fixes (pinned, so that a botocore that starts mapping it itself is noticed)."""
+    import urllib3
+
+    frames = [testing.chunk_frame(e) for e in testing.message_events("Dropped half way.")[:3]]
+    _, exc = _loopback_invoke([_eventstream_reply(*frames, end="drop")])
+    assert isinstance(exc, urllib3.exceptions.ProtocolError), repr(exc)

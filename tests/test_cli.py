@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from anthropic_eventstream import encode_message, testing
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "anthropic_eventstream", *args], input=stdin, capture_output=True, timeout=120
+        [sys.executable, "-m", "anthropic_eventstream", *args], input=stdin, capture_output=True, timeout=600
     )
 
 
@@ -67,7 +68,7 @@ def test_help() -> None:
 
 def test_bench_runs_quickly() -> None:
     pytest.importorskip("anthropic")
-    result = cli("bench", "--deltas", "300")
+    result = cli("bench", "--deltas", "200", "--passes", "1", "--slice", "0")  # every case once: the table's shape
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
     for needle in [
@@ -79,4 +80,5 @@ def test_bench_runs_quickly() -> None:
         assert needle in out
     floor = next(line for line in out.splitlines() if line.strip().startswith("floor:"))
     assert "the floor" in floor and "faster" not in floor
-    assert out.rstrip().splitlines()[-1] == "every target met on this run" or "MISSED" in out
+    last = out.rstrip().splitlines()[-1]
+    assert last == "every target met on this run" or re.fullmatch(r"\d+ target\(s\) MISSED on this run: .+", last), last

@@ -244,3 +244,69 @@ def test_uninstall_restores_aiobotocore_exactly() -> None:
     assert AioEventStream.__dict__["_create_raw_event_generator"] is not before["_create_raw_event_generator"]
     ae.uninstall_botocore()
     assert dict(AioEventStream.__dict__) == before
+
+
+def _aio_loopback_invoke(replies: list[Any], *, read_timeout: float = 10.0) -> tuple[int, BaseException | None]:
+    """``invoke_model_with_response_stream`` of a real aiobotocore client against a loopback server."""
+    require("aiobotocore", "aiobotocore is not installed here (make reach installs it)")
+    from aiobotocore.session import get_session
+    from botocore.config import Config
+
+    from tests.loopback import Loopback
+
+    async def run(url: str) -> tuple[int, BaseException | None]:
+        config = Config(retries={"max_attempts": 1}, read_timeout=read_timeout)
+        async with get_session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        ) as client:
+            count = 0
+            try:
+                response = await client.invoke_model_with_response_stream(modelId="m", body=b"{}")
+                async for _ in response["body"]:
+                    count += 1
+            except Exception as exc:
+                return count, exc
+            return count, None
+
+    with Loopback(replies) as server:
+        return asyncio.run(run(server.url))
+
+
+def _frames_reply(*steps: Any, end: str = "finish") -> Any:
+    from tests.loopback import Reply
+
+    return Reply(tuple(steps), end=end, content_type="application/vnd.amazon.eventstream")
+
+
+LOOP_FRAMES = [testing.chunk_frame(e) for e in testing.message_events("Cut off half way.")[:3]]
+
+
+def test_aiobotocore_dropped_connection_raises_botocores_class() -> None:
+    from botocore.exceptions import ResponseStreamingError
+
+    ae.install_botocore()
+    try:
+        count, exc = _aio_loopback_invoke([_frames_reply(*LOOP_FRAMES, end="drop")])
+    finally:
+        ae.uninstall_botocore()
+    assert isinstance(exc, ResponseStreamingError), repr(exc)
+    assert count == 3
+
+
+def test_aiobotocore_read_timeout_raises_botocores_class() -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    from tests.loopback import Wait
+
+    ae.install_botocore()
+    try:
+        count, exc = _aio_loopback_invoke([_frames_reply(*LOOP_FRAMES, Wait(5.0))], read_timeout=0.4)
+    finally:
+        ae.uninstall_botocore()
+    assert isinstance(exc, ReadTimeoutError), repr(exc)
+    assert count == 3

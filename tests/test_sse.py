@@ -165,3 +165,55 @@ def test_installed_first_party_streams_decode_with_the_native_decoder() -> None:
         assert isinstance(decoder._inner, ae.SSEDecoder)
     finally:
         ae.uninstall()
+
+
+@property_settings(300)
+@given(
+    body=bodies,
+    shift=st.integers(min_value=0, max_value=12),
+    cuts=st.lists(st.integers(min_value=0, max_value=80_000), max_size=3),
+)
+def test_feed_windows_of_a_large_chunk_change_nothing(body: bytes, shift: int, cuts: list[int]) -> None:
+    """A network chunk larger than ``FEED_WINDOW`` is fed in windows; a window boundary is not a chunk boundary
+    to the SDK, so it must change nothing: generated CR / LF / CRLF mixes placed across the first boundary."""
+    from anthropic_eventstream._sdk_events import FEED_WINDOW
+
+    head = b"id: 1\ndata: " + b"x" * (FEED_WINDOW - 14 - shift) + b"\n"
+    whole = head + body + b"\r\r\ndata: after\n\n"
+    for chunks in ([whole], cut(whole, cuts)):
+        expected = stock_events(chunks)
+        for backend in ("python", *(["native"] if _backend._native is not None else [])):
+            assert our_events(chunks, backend) == expected, backend
+
+
+def test_a_crlf_at_a_window_boundary_is_one_line_end(backend: str, is_async: bool) -> None:
+    """The issue's case: ``\\r\\r\\n`` straddling a 64 KiB window of one network chunk gives the SDK's two events,
+    not three (an extra one with empty data and ``id`` 1)."""
+    from anthropic_eventstream._sdk_events import FEED_WINDOW
+
+    body = b"id: 1\ndata: " + b"x" * (FEED_WINDOW - 14) + b"\r\r\ndata: after\n\n"
+    assert body[FEED_WINDOW - 2 : FEED_WINDOW + 1] == b"\r\r\n"
+    expected = stock_events([body])[0]
+    assert len(expected) == 2
+    if not is_async:
+        assert our_events([body], backend) == (expected, None)
+        return
+
+    async def collect() -> list[dict[str, Any]]:
+        async def chunks() -> Any:
+            yield body
+
+        return [vars(e) async for e in ae.SSEDecoder(backend).aiter_bytes(chunks())]
+
+    assert asyncio.run(collect()) == expected
+
+
+def test_pending_is_the_undispatched_last_event(backend: str) -> None:
+    decoder = ae.SSEDecoder(backend).decoder()
+    decoder.feed(b'event: a\ndata: 1\n\nevent: message_stop\ndata: {"type":\ndata: "message_stop"}\n')
+    assert decoder.close() == []
+    assert decoder.pending() == ("message_stop", '{"type":\n"message_stop"}')
+    done = ae.SSEDecoder(backend).decoder()
+    done.feed(b"data: 1\n\nid: 2\nretry: 5\n")
+    done.close()
+    assert done.pending() is None

@@ -70,7 +70,7 @@ def decode(stream: BinaryIO, out: TextIO, *, backend: str | None = None) -> int:
     return 0
 
 
-def bench(*, deltas: int, out: TextIO) -> int:
+def bench(*, deltas: int, out: TextIO, passes: int = 3, slice_time: float = 0.2) -> int:
     try:
         import anthropic  # noqa: F401
         import botocore  # noqa: F401
@@ -113,7 +113,7 @@ def bench(*, deltas: int, out: TextIO) -> int:
             print(f"\r  measuring {done}/{total}: {name[:50]:<50}", end="", file=sys.stderr, flush=True)
         else:
             print(f"  measuring {done}/{total}: {name}", file=sys.stderr, flush=True)
-        results.append((title, list(zip(cases, _bench.measure(cases)))))
+        results.append((title, list(zip(cases, _bench.measure(cases, passes=passes, slice_time=slice_time)))))
     if show:
         print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
     missed = []
@@ -160,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_decode.add_argument("--backend", choices=["native", "python"], help="force a backend")
     p_bench = commands.add_parser("bench", help="compare against botocore and the stock SDK decoder")
     p_bench.add_argument("--deltas", type=int, default=20_000, help="text deltas in the workload (default 20000)")
+    p_bench.add_argument("--passes", type=int, default=3, help="passes over each group, best counts (default 3)")
+    p_bench.add_argument(
+        "--slice", type=float, default=0.2, dest="slice_time", help="seconds each case runs per pass (default 0.2)"
+    )
     args = parser.parse_args(argv)
     if args.command == "decode":
         if args.file == "-":
@@ -170,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
             return 2
-    return bench(deltas=args.deltas, out=sys.stdout)
+    return bench(deltas=args.deltas, out=sys.stdout, passes=args.passes, slice_time=args.slice_time)
 
 
 if __name__ == "__main__":

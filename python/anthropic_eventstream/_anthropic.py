@@ -205,6 +205,7 @@ def _shipped_clients() -> list[type]:
     found: list[type] = []
     stack: list[type] = [SyncAPIClient, AsyncAPIClient]
     while stack:
+        sub: type
         for sub in stack.pop().__subclasses__():
             stack.append(sub)
             module = sub.__module__

@@ -61,18 +61,31 @@ def as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError
 
 
 def _raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Replaces ``EventStream._create_raw_event_generator``: the framing is what this package does."""
+    """Replaces ``EventStream._create_raw_event_generator``: the framing is what this package does, and a transport
+    failure while the body is read raises what botocore's ``StreamingBody.read`` raises for it (a read timeout
+    botocore's ``ReadTimeoutError``, a broken connection ``ResponseStreamingError``), not urllib3's exception."""
+    from botocore.response import (
+        ReadTimeoutError,
+        ResponseStreamingError,
+        URLLib3ProtocolError,
+        URLLib3ReadTimeoutError,
+    )
 
     @functools.wraps(original)
     def _create_raw_event_generator(self: Any) -> Iterator[Message]:
         decoder = EventStreamDecoder()
-        for chunk in self._raw_stream.stream():
-            try:
-                messages = decoder.feed(chunk)
-            except _errors.EventStreamError as exc:
-                yield from exc.messages
-                raise as_botocore_error(exc) from None
-            yield from messages
+        try:
+            for chunk in self._raw_stream.stream():
+                try:
+                    messages = decoder.feed(chunk)
+                except _errors.EventStreamError as exc:
+                    yield from exc.messages
+                    raise as_botocore_error(exc) from None
+                yield from messages
+        except URLLib3ReadTimeoutError as exc:
+            raise ReadTimeoutError(endpoint_url=exc.url, error=exc) from exc
+        except URLLib3ProtocolError as exc:
+            raise ResponseStreamingError(error=exc) from exc
         try:
             decoder.close()
         except _errors.EventStreamError as exc:
@@ -205,21 +218,53 @@ def _status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
     return _parse_event
 
 
+def _aio_transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...], type]:
+    """What aiobotocore's ``StreamingBody.read`` turns into its ``AioReadTimeoutError`` (timeouts) and botocore's
+    ``ResponseStreamingError`` (broken connections), for aiohttp and, where aiobotocore has it, httpx; and
+    ``AioReadTimeoutError`` itself (botocore's ``ReadTimeoutError`` in aiobotocore releases without it).
+
+    One more: aiohttp reports a chunked body cut off mid-way as ``ClientPayloadError``, which aiobotocore's
+    ``read`` lets through; it is the failure urllib3 reports as ``ProtocolError`` (``ResponseStreamingError`` in
+    botocore), and becomes that here too."""
+    import asyncio
+
+    import aiohttp.client_exceptions
+    from aiobotocore import response
+    from botocore.exceptions import ReadTimeoutError
+
+    timeouts = (asyncio.TimeoutError, *getattr(response, "_HTTPX_READ_TIMEOUTS", ()))
+    broken = (
+        aiohttp.client_exceptions.ClientConnectionError,
+        aiohttp.client_exceptions.ClientPayloadError,
+        *getattr(response, "_HTTPX_STREAM_ERRORS", ()),
+    )
+    return timeouts, broken, getattr(response, "AioReadTimeoutError", ReadTimeoutError)
+
+
 def _aio_raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Replaces ``AioEventStream._create_raw_event_generator`` (aiobotocore reads ``content.iter_chunks()``)."""
+    """Replaces ``AioEventStream._create_raw_event_generator`` (aiobotocore reads ``content.iter_chunks()``); a
+    transport failure raises what aiobotocore's ``StreamingBody.read`` raises for it."""
+    from botocore.exceptions import ResponseStreamingError
+
+    timeouts, broken, read_timeout_error = _aio_transport_errors()
 
     @functools.wraps(original)
     async def _create_raw_event_generator(self: Any) -> Any:
         decoder = EventStreamDecoder()
-        async for chunk, _ in self._raw_stream.content.iter_chunks():
-            try:
-                messages = decoder.feed(chunk)
-            except _errors.EventStreamError as exc:
-                for message in exc.messages:
+        try:
+            async for chunk, _ in self._raw_stream.content.iter_chunks():
+                try:
+                    messages = decoder.feed(chunk)
+                except _errors.EventStreamError as exc:
+                    for message in exc.messages:
+                        yield message
+                    raise as_botocore_error(exc) from None
+                for message in messages:
                     yield message
-                raise as_botocore_error(exc) from None
-            for message in messages:
-                yield message
+        except timeouts as exc:
+            raise read_timeout_error(endpoint_url=getattr(self._raw_stream, "url", None), error=exc) from exc
+        except broken as exc:
+            raise ResponseStreamingError(error=exc) from exc
         try:
             decoder.close()
         except _errors.EventStreamError as exc:

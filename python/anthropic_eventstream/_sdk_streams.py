@@ -164,7 +164,7 @@ class StreamDecoder:
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
-        except (EventStreamError, *sdk().transport_errors) as exc:
+        except _failures() as exc:
             error, cause = self._broken(exc, watch)
             raise error from cause
         finally:
@@ -195,7 +195,7 @@ class StreamDecoder:
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
-        except (EventStreamError, *sdk().transport_errors) as exc:
+        except _failures() as exc:
             error, cause = self._broken(exc, watch)
             raise error from cause
         finally:
@@ -257,10 +257,15 @@ class StreamDecoder:
         return None
 
 
+def _failures() -> tuple[type[Exception], ...]:
+    """What reading a stream can raise that becomes the SDK's exception (``StreamDecoder._broken``)."""
+    return (EventStreamError, *sdk().transport_errors)
+
+
 def _pending(decoder: Any) -> tuple[str | None, str] | None:
     """The SSE decoder's undispatched last event (``SSEDecoder.pending``), once the stream has ended."""
     pending = getattr(decoder, "pending", None)
-    return None if pending is None else pending()  # type: ignore[no-any-return]
+    return None if pending is None else pending()
 
 
 async def _one_by_one(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Sequence[ServerSentEvent]]:

@@ -17,14 +17,25 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import socketserver
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Union
 
 from ._framing import encode_message
 
 __all__ = [
+    "BEDROCK_PING",
+    "MAX_WAIT",
+    "SSE_PING",
+    "LoopbackServer",
+    "Pings",
     "Replies",
+    "Reply",
+    "Wait",
     "anthropic_sse",
     "bedrock_stream",
     "bedrock_transport",
@@ -275,3 +286,137 @@ def mock_vertex_client(
         project_id="testing",
         access_token="testing",
     )
+
+
+# -- a real server on loopback -------------------------------------------------------------------------------
+
+#: The longest any step waits (a stalled stream's server, a read timeout's silence).
+MAX_WAIT = 8.0
+
+SSE_PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+BEDROCK_PING = chunk_frame({"type": "ping"})
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Send nothing for ``seconds``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Pings:
+    """Send ``ping`` events every ``interval`` seconds for ``seconds``."""
+
+    seconds: float
+    interval: float
+    ping: bytes = SSE_PING
+
+
+Step = Union[bytes, Wait, Pings]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One response: ``steps`` written as chunks of a chunked body, then ``end``: ``"finish"`` (the last chunk,
+    a complete body), ``"drop"`` (the connection closed without it: an incomplete chunked read)."""
+
+    steps: tuple[Step, ...]
+    end: str = "finish"
+    content_type: str = "text/event-stream"
+    status: int = 200
+
+
+@dataclass
+class LoopbackServer:
+    """A real HTTP/1.1 server on 127.0.0.1 for tests: ``with LoopbackServer([reply, ...]) as server:`` serves
+    ``server.url``; each request gets the next ``Reply`` (the last one repeats), its body written chunk by chunk,
+    so that a client reads over a real socket, through its own transport, a server that drops, stalls or goes
+    quiet. ``server.requests`` counts what it answered. Bounded: a step that waits ends when the server stops,
+    and none waits longer than ``MAX_WAIT`` seconds."""
+
+    replies: list[Reply]
+    requests: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> LoopbackServer:
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                owner._answer(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
+
+    def _answer(self, conn: socket.socket) -> None:
+        if not _read_request(conn):
+            return
+        reply = self.replies[min(self.requests, len(self.replies) - 1)]
+        self.requests += 1
+        head = (
+            f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\nTransfer-Encoding: chunked\r\n"
+            "request-id: req_loopback\r\nx-amzn-requestid: req_loopback\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            conn.sendall(head.encode())
+            for step in reply.steps:
+                if isinstance(step, Wait):
+                    self._stop.wait(min(step.seconds, MAX_WAIT))
+                elif isinstance(step, Pings):
+                    waited = 0.0
+                    while waited < min(step.seconds, MAX_WAIT) and not self._stop.is_set():
+                        conn.sendall(_chunk(step.ping))
+                        self._stop.wait(step.interval)
+                        waited += step.interval
+                else:
+                    conn.sendall(_chunk(step))
+            if reply.end == "finish":
+                conn.sendall(b"0\r\n\r\n")
+        except OSError:  # the client went away (as a stalled or timed-out client does)
+            pass
+        finally:
+            conn.close()
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _read_request(conn: socket.socket) -> bool:
+    """Reads one request (head and ``Content-Length`` body); ``False`` if the client closed first."""
+    conn.settimeout(MAX_WAIT)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            more = conn.recv(65536)
+            if not more:
+                return False
+            data += more
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            more = conn.recv(65536)
+            if not more:
+                return False
+            body += more
+    except OSError:
+        return False
+    return True

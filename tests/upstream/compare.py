@@ -1,11 +1,10 @@
 """Runs the anthropic SDK's own tests (from its sdist) twice, stock and under ``install()``, and checks that
 every test that fails only under ``install()`` fails for a documented, intended reason:
 
-- ``integrity``: the stream ended without ``message_stop`` (or without any event), and we raise
-  ``IncompleteStreamError`` where stock ends quietly. Some tests pin that quiet end; the SDK's streaming
-  fixtures end without the final blank line, so the SDK never dispatches their ``message_stop`` (an
-  unterminated event is discarded, as the SSE specification says). With that blank line added, stock and
-  installed fail exactly the same tests (checked by hand for 2.12.0).
+- ``integrity``: the stream really ended without ``message_stop`` (or without any event), and we raise
+  ``IncompleteStreamError`` where stock ends quietly: a test that pins that quiet end. (The SDK's streaming
+  fixtures end without the final blank line; a ``message_stop`` complete but for it counts as complete, so
+  those pass.)
 - ``typed status``: a test pins the stock untyped ``APIStatusError`` of a mid-stream error frame.
 - ``span error.type``: an in-band error without ``error.type`` becomes a 500, which the SDK's OpenTelemetry
   span records as its ``error.type``.
@@ -69,7 +68,7 @@ def main(argv: list[str]) -> int:
     source, paths = Path(argv[0]).resolve(), argv[1:]
     stock = failures(source, paths, installed=False)
     ours = failures(source, paths, installed=True)
-    counts: dict[str, int] = {reason: 0 for reason in INTENDED}
+    intended: dict[str, list[str]] = {reason: [] for reason in INTENDED}
     unexplained = []
     for test, text in sorted(ours.items()):
         if test in stock:
@@ -78,10 +77,13 @@ def main(argv: list[str]) -> int:
         if reason is None:
             unexplained.append(f"{test}\n    {text.strip().splitlines()[0] if text.strip() else '?'}")
         else:
-            counts[reason] += 1
+            intended[reason].append(test)
     fixed = sorted(set(stock) - set(ours))
     print(f"anthropic SDK suite: {len(stock)} failures stock, {len(ours)} installed")
-    print("  failing only when installed, as intended: " + ", ".join(f"{n} {reason}" for reason, n in counts.items()))
+    print("  failing only when installed, as intended: " + ", ".join(f"{len(t)} {r}" for r, t in intended.items()))
+    for reason, tests in intended.items():
+        for test in tests:
+            print(f"    {reason}: {test}")
     if fixed:
         print(f"  failing only stock: {len(fixed)}")
     if unexplained:
