@@ -256,3 +256,29 @@ def test_tool_inputs_validated_from_text_are_built_as_stock(numbers: list[str], 
     text = _tool_start(document)[1]
     stock = _build(Anthropic(api_key="testing"), json.loads(text), RawMessageStreamEvent)
     assert repr(shape(event_validator(RawMessageStreamEvent).validate_json(text))) == repr(shape(stock))
+
+
+def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest.MonkeyPatch, caplog: Any) -> None:
+    import logging
+
+    import anthropic
+    from anthropic._streaming import Stream
+
+    report = ae.diagnostics()
+    assert report["backend"] == ae.BACKEND and report["anthropic"] == anthropic.__version__
+    assert report["native_decoder"]["on"] is (ae.BACKEND == "native")
+    known = _sdk_loop._known(Stream.__stream__) is False
+    assert report["stream_loop"]["on"] is (known and report["stream_loop"]["async"])
+    if report["tagged_validators"]["on"]:
+        assert all(count >= 10 for count in report["tagged_validators"]["unions"].values())
+
+    def __stream__(self: Any) -> Any:
+        yield from ()
+
+    monkeypatch.setattr(Stream, "__stream__", __stream__)
+    off = ae.diagnostics()["stream_loop"]
+    assert off["on"] is False and off["sync"] is False and "not one this version was written against" in off["why"]
+    body = testing.anthropic_sse(EVENTS[:3])
+    with caplog.at_level(logging.DEBUG, logger="anthropic_eventstream"):
+        list(ae.accelerate(testing.mock_anthropic_client(body)).messages.create(**REQUEST, stream=True))
+    assert any("the SDK's own stream loop runs for this stream" in r.getMessage() for r in caplog.records)

@@ -512,3 +512,48 @@ def test_the_helper_events_take_the_fast_path() -> None:
 
     assert model_validator(TextEvent) is not None
     assert model_validator(InputJsonEvent) is not None
+
+
+_HISTORY_PROBE = """
+import json, sys
+sys.path.insert(0, {root!r})
+from anthropic._models import construct_type
+from tests.test_models import CORPUS, _unions
+from anthropic_eventstream._sdk_models import event_validator, tagged_unions
+if {history!r}:
+    for union in _unions():  # the SDK's models used as an app uses them, before anything is opted in
+        for data in CORPUS:
+            try:
+                construct_type(type_=union, value=data)
+            except Exception:
+                pass
+print(json.dumps([[tagged_unions(u), "Prebuilt" in repr(event_validator(u))] for u in _unions()]))
+"""
+
+
+def test_the_tagged_validator_does_not_depend_on_what_the_process_did_before() -> None:
+    """Issue "Speed that holds": once the SDK's models have been validated, pydantic hands back schemas of another
+    layout and pydantic-core would reuse the classes' own (smart-union) validators; the tagged validator must
+    tag the same unions, built from its own schema, in a fresh process and in one that used every model."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from anthropic_eventstream._sdk_models import BUILT_THROUGHOUT
+
+    if not BUILT_THROUGHOUT:
+        pytest.skip("this pydantic-core's SchemaValidator has no _use_prebuilt: it reuses complete classes' validators")
+    root = str(Path(__file__).resolve().parent.parent)
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", _HISTORY_PROBE.format(root=root, history=history)],
+                capture_output=True,
+                check=True,
+                timeout=600,
+            ).stdout
+        )
+        for history in (False, True)
+    ]
+    assert runs[0] == runs[1]
+    assert all(count >= 10 and not prebuilt for count, prebuilt in runs[1])

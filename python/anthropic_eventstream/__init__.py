@@ -13,6 +13,7 @@ from ._anthropic import accelerate, install, is_installed, uninstall
 from ._backend import BACKEND, ENV_VAR
 from ._botocore import install_botocore, is_botocore_installed, uninstall_botocore
 from ._buffer import EventStreamBuffer
+from ._diagnostics import diagnostics
 from ._errors import (
     ChecksumMismatch,
     DuplicateHeader,
@@ -65,6 +66,7 @@ __all__ = [
     "TruncatedStreamError",
     "__version__",
     "accelerate",
+    "diagnostics",
     "encode_message",
     "install",
     "install_botocore",

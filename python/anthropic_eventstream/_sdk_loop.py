@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import logging
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +35,8 @@ from ._sdk_events import sdk
 from ._sdk_models import event_validator
 
 __all__ = ["take_over"]
+
+_log = logging.getLogger("anthropic_eventstream")
 
 #: SHA-256 of the dedented source of the ``Stream.__stream__`` / ``AsyncStream.__stream__`` that ``_events`` /
 #: ``_aevents`` follow (anthropic 2.12).
@@ -64,6 +67,11 @@ def take_over(stream: Any) -> bool:
     is_async = _known(getattr(cls, "__stream__", None))
     slot = inspect.getattr_static(cls, "_iterator", None)
     if is_async is None or not isinstance(slot, functools.cached_property) or "_iterator" in vars(stream):
+        if is_async is None:
+            why = f"{cls.__module__}.{cls.__qualname__}.__stream__ is not a loop this version knows"
+        else:
+            why = "its _iterator is not the SDK's cached_property, or was made already"
+        _log.debug("anthropic_eventstream: the SDK's own stream loop runs for this stream (slower): %s", why)
         return False
     # As the SDK's own ``_iterator``: on a copy, so that the running loop does not keep the stream alive.
     stream.__dict__["_iterator"] = (_aevents if is_async else _events)(copy(stream))

@@ -21,7 +21,15 @@ import functools
 import threading
 from typing import Any, Callable
 
-__all__ = ["event_validator", "fast_build", "fast_process_response_data", "model_validator"]
+__all__ = [
+    "BUILT_THROUGHOUT",
+    "event_validator",
+    "fast_build",
+    "fast_process_response_data",
+    "model_validator",
+    "schema_validator",
+    "tagged_unions",
+]
 
 _TAG = "type"
 
@@ -90,10 +98,31 @@ def _rewrite(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
+def _definitions(schema: Any) -> dict[str, Any]:
+    """Every schema in ``schema`` that carries a ``ref``, by that ref, wherever it stands.
+
+    Where pydantic puts a definition depends on the process's history, not on the SDK: in a fresh process the
+    union's ``TypeAdapter`` lists them all in one top-level ``definitions`` schema; once the SDK's models have
+    been validated (their own schemas complete and cached), it reuses those, which inline a model where it is
+    first used, with its ``ref``, and point at it from elsewhere by ``definition-ref``. Reading every ``ref``
+    of the tree resolves both shapes alike, so the tagged validator is the same whatever ran before."""
+    found: dict[str, Any] = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("ref")
+            if isinstance(ref, str) and node.get("type") != "definition-ref":
+                found.setdefault(ref, node)
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
+
+
 def _build(cast_to: Any) -> Any:
     """The tagged validator for ``cast_to``, or ``None`` if it is not a union this recognises."""
     import pydantic
-    import pydantic_core
 
     if not pydantic.VERSION.startswith("2."):
         return None
@@ -104,17 +133,72 @@ def _build(cast_to: Any) -> Any:
         schema = pydantic.TypeAdapter(union).core_schema
     except Exception:
         return None
-    definitions: dict[str, Any] = {}
-    top = schema
-    if top.get("type") == "definitions":
-        definitions = {item["ref"]: item for item in top["definitions"] if isinstance(item, dict) and "ref" in item}
-        top = top["schema"]
+    definitions = _definitions(schema)
+    top = schema["schema"] if schema.get("type") == "definitions" else schema
     if not isinstance(top, dict) or top.get("type") != "union" or _tagged_union(top, definitions) is None:
         return None
+    rewritten = _rewrite(schema, definitions)
     try:
-        return pydantic_core.SchemaValidator(_rewrite(schema, definitions))
+        validator = schema_validator(rewritten)
     except Exception:
         return None
+    _tagged[id(cast_to)] = len(_tag_sets(rewritten))
+    return validator
+
+
+def _tag_sets(schema: Any) -> set[frozenset[str]]:
+    """The distinct tagged unions of a (rewritten) schema, each by its set of tags: the same for the same
+    classes, however pydantic laid the schema out (inlined once or listed as definitions)."""
+    found: set[frozenset[str]] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "tagged-union" and isinstance(node.get("choices"), dict):
+                found.add(frozenset(node["choices"]))
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
+
+
+#: ``id(cast_to)`` -> how many distinct unions its tagged validator tags (``tagged_unions``).
+_tagged: dict[int, int] = {}
+
+
+def tagged_unions(cast_to: Any) -> int:
+    """How many distinct unions (by their tags) the tagged validator of ``cast_to`` tags; 0 if it has none."""
+    event_validator(cast_to)
+    return _tagged.get(id(cast_to), 0)
+
+
+def _prebuilt_switch() -> bool:
+    """Whether this pydantic-core's ``SchemaValidator`` takes ``_use_prebuilt`` (it lists it in its signature)."""
+    import pydantic_core
+
+    return "_use_prebuilt" in (getattr(pydantic_core.SchemaValidator, "__text_signature__", None) or "")
+
+
+#: Whether the tagged validators are built from their own schema throughout (see ``schema_validator``).
+BUILT_THROUGHOUT = _prebuilt_switch()
+
+
+def schema_validator(schema: Any) -> Any:
+    """A ``SchemaValidator`` built from ``schema`` itself, all the way down.
+
+    pydantic-core reuses ("prebuilt") the validator of each model class inside a schema once that class is
+    complete, instead of building the model from the schema it is given. The SDK's classes become complete when
+    the process first validates them (the SDK defers building them), so in a process that has used the SDK
+    the tagged unions written into the schema would be replaced, model by model, by the classes' own smart
+    unions, at three times the cost per event. pydantic-core's ``_use_prebuilt=False`` (a parameter of its
+    ``SchemaValidator``, listed in its signature) builds the schema as written, so the validator is the same
+    whatever the process did before. Without the switch (older pydantic-core), the
+    validator is built as that pydantic-core builds it."""
+    import pydantic_core
+
+    if BUILT_THROUGHOUT:
+        return pydantic_core.SchemaValidator(schema, _use_prebuilt=False)
+    return pydantic_core.SchemaValidator(schema)
 
 
 #: ``id(cast_to)`` -> ``(cast_to, validator or None)``: by identity, as ``typing``'s own hashing of an

@@ -6,6 +6,8 @@ every test that fails only under ``install()`` fails for a documented, intended 
   fixtures end without the final blank line; a ``message_stop`` complete but for it counts as complete, so
   those pass.)
 - ``typed status``: a test pins the stock untyped ``APIStatusError`` of a mid-stream error frame.
+- ``transport``: a test pins the raw httpx error of a connection dropped (or timed out) mid-stream, which we
+  raise as the SDK's ``APIConnectionError`` (``APITimeoutError``), its cause the httpx error.
 - ``span error.type``: an in-band error without ``error.type`` becomes a 500, which the SDK's OpenTelemetry
   span records as its ``error.type``.
 
@@ -27,6 +29,9 @@ INTENDED = {
     "integrity": re.compile(r"IncompleteStreamError"),
     "typed status": re.compile(r"assert <class 'anthropic\.\w+'> is APIStatusError"),
     "span error.type": re.compile(r"assert '500' == '\w+_error'"),
+    "transport": re.compile(
+        r"anthropic\.(APIConnectionError: Connection error while reading the stream|APITimeoutError)"
+    ),
 }
 
 

@@ -1,0 +1,112 @@
+"""``diagnostics()``: which fast paths are on for the installed SDK, and for each one that is off, why.
+
+Each fast path falls back to the SDK's own code when it cannot be exact, which is safe but slower; this says
+so, instead of leaving a user to find out from a benchmark. It asks the same checks the fast paths ask (no
+second copy of their rules), and changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import _backend
+
+__all__ = ["diagnostics"]
+
+
+def _path(on: bool, why: str | None = None, **details: Any) -> dict[str, Any]:
+    return {"on": on, **({} if on or why is None else {"why": why}), **details}
+
+
+def _native() -> dict[str, Any]:
+    if _backend.BACKEND == "native":
+        return _path(True)
+    if _backend._native is None:
+        return _path(False, f"the compiled extension did not import: {_backend._native_error}")
+    return _path(False, f"{_backend.ENV_VAR} chose the python backend")
+
+
+def _validators() -> dict[str, Any]:
+    from ._sdk_models import BUILT_THROUGHOUT, event_validator, tagged_unions
+
+    unions: dict[str, int] = {}
+    for module, name in (
+        ("anthropic.types", "RawMessageStreamEvent"),
+        ("anthropic.types.beta", "BetaRawMessageStreamEvent"),
+    ):
+        try:
+            union = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        unions[name] = tagged_unions(union) if event_validator(union) is not None else 0
+    if not unions or not all(unions.values()):
+        why = "the SDK's event unions are not ones this version can tag (pydantic v1, or a new layout)"
+        return _path(False, why, unions=unions)
+    if not BUILT_THROUGHOUT:
+        return _path(
+            False,
+            "this pydantic-core reuses complete classes' own validators (no _use_prebuilt): after the SDK's "
+            "models are first used, the unions inside them validate as the SDK's smart unions",
+            unions=unions,
+        )
+    return _path(True, unions=unions)
+
+
+def _loop() -> dict[str, Any]:
+    from anthropic._streaming import AsyncStream, Stream
+
+    from ._sdk_loop import _known
+
+    known: dict[str, Any] = {
+        "sync": _known(Stream.__stream__) is False,
+        "async": _known(AsyncStream.__stream__) is True,
+    }
+    if all(known.values()):
+        return _path(True, **known)
+    off = " and ".join(name for name, on in known.items() if not on)
+    return _path(
+        False,
+        f"the installed SDK's {off} Stream.__stream__ is not one this version was written against: its own loop "
+        "runs (exact, slower)",
+        **known,
+    )
+
+
+def _tool_input() -> dict[str, Any]:
+    from ._anthropic import _ACCUMULATE_PARAMETERS
+    from ._patching import Patch, check, describe
+
+    module = importlib.import_module("anthropic.lib.streaming._messages")
+    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
+    if tuple(parameters.strip("()").split(", "))[: len(_ACCUMULATE_PARAMETERS)] == _ACCUMULATE_PARAMETERS:
+        return _path(True, applies_under="install()")
+    return _path(
+        False,
+        f"the helper's accumulate_event takes {parameters}, not the tool-input buffers as json_bufs (anthropic < 2): "
+        "the SDK's own accumulation runs",
+    )
+
+
+def diagnostics() -> dict[str, Any]:
+    """For the installed anthropic SDK: each fast path (``native_decoder``, ``tagged_validators`` with how many
+    unions each event union's validator tags, ``stream_loop``, ``tool_input``) as ``{"on": bool, "why": ...}``
+    (``why`` only when off), and what is opted in now."""
+    from ._anthropic import is_installed
+    from ._botocore import is_botocore_installed
+
+    report: dict[str, Any] = {"backend": _backend.BACKEND, "native_decoder": _native()}
+    try:
+        import anthropic
+    except ImportError:
+        report["anthropic"] = None
+        return report
+    report["anthropic"] = anthropic.__version__
+    for name, probe in (("tagged_validators", _validators), ("stream_loop", _loop), ("tool_input", _tool_input)):
+        try:
+            report[name] = probe()
+        except Exception as exc:  # an SDK this version cannot even inspect: say so, never raise
+            report[name] = _path(False, f"cannot inspect the installed SDK: {type(exc).__name__}: {exc}")
+    report["installed"] = is_installed()
+    report["botocore_installed"] = is_botocore_installed()
+    return report
