@@ -78,7 +78,7 @@ python-matrix: wheel
 	  .venvs/python-$$v/bin/pip install -q -r requirements/wheel-test.txt && \
 	  .venvs/python-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
 	  .venvs/python-$$v/bin/python -c 'import anthropic; print("   anthropic", anthropic.__version__)' && \
-	  ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 .venvs/python-$$v/bin/python -m pytest -q -p no:cacheprovider tests || exit 1; \
+	  ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 .venvs/python-$$v/bin/python -m pytest -q -n 2 -p no:cacheprovider tests || exit 1; \
 	done
 
 # The SDK suite against older anthropic releases (httpx and httpx2 lines; ValueError and APIStatusError eras),
@@ -88,11 +88,12 @@ sdk-matrix: wheel
 	  echo "== anthropic $$v"; \
 	  $(PYTHON) -m venv .venvs/anthropic-$$v && \
 	  .venvs/anthropic-$$v/bin/pip install -q --upgrade pip && \
-	  .venvs/anthropic-$$v/bin/pip install -q "anthropic[bedrock]==$$v" "pytest>=8" "hypothesis>=6.100" && \
+	  .venvs/anthropic-$$v/bin/pip install -q "anthropic[bedrock]==$$v" "pytest>=8" "pytest-xdist>=3.6" "hypothesis>=6.100" && \
 	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
-	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -p no:cacheprovider \
+	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -n 2 -p no:cacheprovider \
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
-	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py) || exit 1; \
+	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py \
+	     test_transport.py) || exit 1; \
 	done
 
 # The anthropic SDK's own tests (from its sdist), stock and under install(), for 2.12 and the newest release:

@@ -270,7 +270,7 @@ def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest
     known = _sdk_loop._known(Stream.__stream__) is False
     assert report["stream_loop"]["on"] is (known and report["stream_loop"]["async"])
     if report["tagged_validators"]["on"]:
-        assert all(count >= 10 for count in report["tagged_validators"]["unions"].values())
+        assert all(count >= 2 for count in report["tagged_validators"]["unions"].values())  # the events, the deltas
 
     def __stream__(self: Any) -> Any:
         yield from ()

@@ -556,4 +556,4 @@ def test_the_tagged_validator_does_not_depend_on_what_the_process_did_before() -
         for history in (False, True)
     ]
     assert runs[0] == runs[1]
-    assert all(count >= 10 and not prebuilt for count, prebuilt in runs[1])
+    assert all(count >= 2 and not prebuilt for count, prebuilt in runs[1])  # at least the events and the deltas

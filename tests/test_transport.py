@@ -89,7 +89,7 @@ def test_a_stall_is_an_api_timeout_error_caused_by_stalled_stream_error(
     assert type(exc) is anthropic.APITimeoutError, repr(exc)
     assert isinstance(exc.__cause__, ae.StalledStreamError)
     assert str(exc.__cause__) == "no event other than 'ping' for 0.5 s: the stream stalled"
-    assert seen == SEEN_HEAD
+    assert [name for name in seen if name != "ping"] == SEEN_HEAD  # anthropic < 0.110 hands Bedrock pings over
     assert 0.5 <= elapsed < 4
 
 
@@ -121,7 +121,10 @@ def test_accelerate_takes_stall_timeout(backend: str, is_async: bool) -> None:
 def test_retry_before_content_retries_transport_failures(
     installed: Any, kind: str, is_async: bool, failure: str
 ) -> None:
-    installed(retry_before_content=True, stall_timeout=0.5 if failure == "stall" else None)
+    try:
+        installed(retry_before_content=True, stall_timeout=0.5 if failure == "stall" else None)
+    except ae.SDKChangedError as exc:  # anthropic 0.40: its retry loop does not cover the stream's creation
+        pytest.skip(str(exc))
     first = {
         "drop": reply(kind, *frames(kind, EVENTS[:2]), end="drop"),
         "timeout": reply(kind, *frames(kind, EVENTS[:2]), Wait(5.0)),
@@ -132,7 +135,7 @@ def test_retry_before_content_retries_transport_failures(
         kind, [first, reply(kind, *frames(kind, EVENTS))], is_async=is_async, max_retries=2, **options
     )
     assert exc is None, repr(exc)
-    assert seen == ALL and requests == 2
+    assert [name for name in seen if name != "ping"] == ALL and requests == 2
 
 
 def test_mantle_in_band_errors_are_typed(installed: Any, is_async: bool) -> None:
