@@ -240,3 +240,48 @@ def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest
     with pytest.raises(ae.SDKChangedError, match=r"EventStream\._parse_event takes \(self, event, extra\)"):
         ae.install_botocore()
     assert sdk_state() == state and not ae.is_botocore_installed()
+
+
+def _shipped(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
+    """A client class as if the SDK shipped it (defined in one of its modules)."""
+    return type(name, bases, {"__module__": "anthropic.lib.not_yet_known", **namespace})
+
+
+def test_a_client_class_the_sdk_ships_that_would_stay_stock_is_refused() -> None:
+    import gc
+
+    from anthropic._base_client import SyncAPIClient
+
+    state = sdk_state()
+    makers: list[Callable[[], type]] = [
+        lambda: _shipped("AnthropicNewCloud", (SyncAPIClient,), {}),  # a new client: no known base
+        lambda: _shipped(  # a known client's subclass overriding what is patched
+            "AnthropicOverriding", (anthropic.Anthropic,), {"_make_sse_decoder": lambda self, options=None: None}
+        ),
+    ]
+    for make in makers:
+        cls = make()
+        try:
+            with pytest.raises(ae.SDKChangedError, match=rf"anthropic\.lib\.not_yet_known\.{cls.__name__} \(its "):
+                ae.install()
+            assert sdk_state() == state and not ae.is_installed()
+        finally:
+            del cls
+            gc.collect()  # a class lives on in its bases' __subclasses__() until collected
+    ae.install()  # gone again: nothing left to refuse
+    ae.uninstall()
+
+
+def test_the_sdks_other_clients_inherit_what_is_patched() -> None:
+    """Every client class the installed SDK ships (Foundry, AWS, Google Cloud, ...) streams opted in."""
+    from anthropic_eventstream._anthropic import _client_classes, _shipped_clients
+
+    covered = {cls for cls, _, _ in _client_classes()}
+    ae.install()
+    try:
+        for cls in _shipped_clients():
+            if cls.__name__.endswith("Bedrock") and cls not in covered:
+                continue  # Bedrock needs botocore, as the SDK does
+            assert getattr(cls._make_sse_decoder, "__anthropic_eventstream__", False), cls
+    finally:
+        ae.uninstall()
