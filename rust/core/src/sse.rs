@@ -275,7 +275,9 @@ mod tests {
     fn the_undispatched_last_event_is_pending_after_close() {
         let mut decoder: Decoder<u64> = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
         let mut out = Vec::new();
-        decoder.feed(b"event: a\ndata: 1\n\nevent: stop\ndata: {\"x\":\ndata: 1}\n", &mut WhatwgRetry, &mut out).unwrap();
+        decoder
+            .feed(b"event: a\ndata: 1\n\nevent: stop\ndata: {\"x\":\ndata: 1}\n", &mut WhatwgRetry, &mut out)
+            .unwrap();
         decoder.close(&mut WhatwgRetry, &mut out).unwrap();
         assert_eq!(names_and_data(&out), [(Some("a"), "1")]);
         assert_eq!(decoder.pending(), Some((Some("stop"), "{\"x\":\n1}".to_owned())));
