@@ -16,7 +16,7 @@ anthropic = pytest.importorskip("anthropic")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import testing  # noqa: E402
-from tests.helpers import drive  # noqa: E402
+from tests.helpers import REQUEST, drive  # noqa: E402
 from tests.loopback import KINDS, Loopback, Pings, Reply, Wait, client, content_type, frames, ping  # noqa: E402
 
 EVENTS = testing.message_events("An answer that the network cuts off half way through.")
@@ -171,3 +171,30 @@ def test_a_final_event_without_its_blank_line_is_complete(
     cut = body[: body.rindex(b'"type"')]  # inside message_stop's data
     _, exc, _, _ = run(kind, [reply(kind, cut)], is_async=is_async, helper=helper)
     assert type(exc) is anthropic.APIConnectionError and isinstance(exc.__cause__, ae.IncompleteStreamError)
+
+
+def test_a_slow_consumer_is_not_a_stall(installed: Any, kind: str, is_async: bool) -> None:
+    """The clock runs only while the stream waits for bytes: a caller that holds an event longer than
+    ``stall_timeout`` (while the server has sent everything) is not stopped."""
+    import asyncio
+
+    installed(stall_timeout=0.4)
+    steps = [step for event in frames(kind, EVENTS) for step in (event, Wait(0.02))]
+    seen: list[str] = []
+    with Loopback([reply(kind, *steps)]) as server:
+        fast = client(kind, server.url, is_async=is_async)
+        if not is_async:
+            for event in fast.messages.create(**REQUEST, stream=True):
+                seen.append(event.type)
+                if len(seen) == 3:
+                    time.sleep(0.8)
+        else:
+
+            async def run() -> None:
+                async for event in await fast.messages.create(**REQUEST, stream=True):
+                    seen.append(event.type)
+                    if len(seen) == 3:
+                        await asyncio.sleep(0.8)
+
+            asyncio.run(run())
+    assert [name for name in seen if name != "ping"] == ALL

@@ -156,11 +156,15 @@ class StreamDecoder:
             for events in source:
                 if watch is None:
                     seen.add(events)
-                elif seen.add(events):
+                    yield from events
+                    continue
+                if seen.add(events):
                     watch.progress()
                 elif watch.expired():
                     raise stalled(watch.limit)
+                watch.pause()
                 yield from events
+                watch.resume()
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
@@ -186,12 +190,17 @@ class StreamDecoder:
             async for events in source:
                 if watch is None:
                     seen.add(events)
-                elif seen.add(events):
+                    for event in events:
+                        yield event
+                    continue
+                if seen.add(events):
                     watch.progress()
                 elif watch.expired():
                     raise stalled(watch.limit)
+                watch.pause()
                 for event in events:
                     yield event
+                watch.resume()
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import os
 import socket
 import threading
@@ -49,15 +50,19 @@ def stalled(limit: float) -> StalledStreamError:
 
 class Watch:
     """One stream's stall deadline. ``fired`` is set once the deadline passed with no progress; the stream reads
-    it (and raises) at its next step."""
+    it (and raises) at its next step. The clock runs only while the stream waits for bytes: while the caller
+    holds the events of a batch (``pause`` / ``resume``), a slow consumer is not a stalled server."""
 
-    __slots__ = ("_socket", "deadline", "done", "fired", "limit")
+    __slots__ = ("_left", "_socket", "deadline", "done", "fired", "limit", "queued")
 
     def __init__(self, limit: float, sock: socket.socket | None) -> None:
         self.limit = limit
         self.deadline = time.monotonic() + limit
         self.fired = False
         self.done = False
+        #: whether the watchdog holds it in its heap (read and written under the watchdog's lock)
+        self.queued = False
+        self._left = limit
         self._socket = sock
 
     def progress(self) -> None:
@@ -69,6 +74,15 @@ class Watch:
         if not self.fired and time.monotonic() >= self.deadline:
             self.fired = True
         return self.fired
+
+    def pause(self) -> None:
+        """The caller holds the stream's events: the clock stops."""
+        self._left = self.deadline - time.monotonic()
+        self.deadline = math.inf
+
+    def resume(self) -> None:
+        """The caller asks for more: the clock runs again, with the time that was left."""
+        self.deadline = time.monotonic() + self._left
 
     def fire(self) -> None:
         """Past the deadline: marks the watch and wakes a read blocked on the stream's socket."""
@@ -86,9 +100,20 @@ class Watch:
         self._socket = None
 
 
+class _SyncWatch(Watch):
+    """A sync stream's watch, kept by the watchdog thread: resuming puts it back in the heap if the watchdog
+    dropped it while it was paused."""
+
+    __slots__ = ()
+
+    def resume(self) -> None:
+        _watchdog.resume(self)
+
+
 class _Watchdog:
     """The one thread that fires the sync streams' watches: a heap of ``(deadline, n, watch)``; a deadline that
-    moved forward since it was pushed is pushed again when reached, so progress costs one assignment."""
+    moved forward since it was pushed is pushed again when reached, so progress costs one assignment. A paused
+    watch (deadline infinite) leaves the heap, and ``resume`` puts it back."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition(threading.Lock())
@@ -99,14 +124,25 @@ class _Watchdog:
 
     def add(self, watch: Watch) -> None:
         with self._condition:
-            if self._thread is None or self._pid != os.getpid():  # first use, or a forked child: no thread yet
-                self._pid = os.getpid()
-                self._heap = []
-                self._thread = threading.Thread(target=self._run, name="anthropic-eventstream-stall", daemon=True)
-                self._thread.start()
-            heapq.heappush(self._heap, (watch.deadline, next(self._count), watch))
-            if self._heap[0][2] is watch:
-                self._condition.notify()
+            self._push(watch)
+
+    def resume(self, watch: Watch) -> None:
+        with self._condition:
+            Watch.resume(watch)
+            if not watch.queued:
+                self._push(watch)
+
+    def _push(self, watch: Watch) -> None:
+        """Called with the lock held."""
+        if self._thread is None or self._pid != os.getpid():  # first use, or a forked child: no thread yet
+            self._pid = os.getpid()
+            self._heap = []
+            self._thread = threading.Thread(target=self._run, name="anthropic-eventstream-stall", daemon=True)
+            self._thread.start()
+        heapq.heappush(self._heap, (watch.deadline, next(self._count), watch))
+        watch.queued = True
+        if self._heap[0][2] is watch:
+            self._condition.notify()
 
     def _run(self) -> None:
         while True:
@@ -121,14 +157,16 @@ class _Watchdog:
             while not self._heap:
                 self._condition.wait()
             deadline, _, watch = self._heap[0]
-            if watch.done or watch.fired:
+            if watch.done or watch.fired or watch.deadline == math.inf:
                 heapq.heappop(self._heap)
+                watch.queued = False
             elif watch.deadline > deadline:
                 heapq.heapreplace(self._heap, (watch.deadline, next(self._count), watch))
             elif deadline > (now := time.monotonic()):
                 self._condition.wait(deadline - now)
             else:
                 heapq.heappop(self._heap)
+                watch.queued = False
                 return [watch]
 
 
@@ -156,7 +194,7 @@ def watch(limit: float, response: Any, *, is_async: bool) -> Watch:
     """A new watch for a stream that starts being read now; sync ones are watched by the watchdog thread."""
     if is_async:
         return Watch(limit, None)
-    found = Watch(limit, _socket_of(response))
+    found = _SyncWatch(limit, _socket_of(response))
     _watchdog.add(found)
     return found
 
