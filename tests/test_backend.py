@@ -58,3 +58,21 @@ def test_backend_argument_is_checked() -> None:
 
     with pytest.raises(ValueError, match="backend must be 'native' or 'python', not 'rust'"):
         ae.EventStreamDecoder(backend="rust")
+
+
+def test_the_package_imports_without_the_sdk_or_pydantic() -> None:
+    """The framing needs nothing else: importing the package must not reach for anthropic, pydantic or botocore
+    (as in a bare venv; ``make package-check`` checks the same with the built wheel)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "for name in ('anthropic', 'pydantic', 'pydantic_core', 'botocore', 'httpx', 'httpx2', 'jiter'):\n"
+        "    sys.modules[name] = None\n"
+        "import anthropic_eventstream as ae\n"
+        "print(ae.EventStreamDecoder().feed(ae.encode_message({':event-type': 'chunk'}, b'{}'))[0].event_type)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "chunk"

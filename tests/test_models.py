@@ -539,9 +539,9 @@ def test_the_tagged_validator_does_not_depend_on_what_the_process_did_before() -
     import sys
     from pathlib import Path
 
-    from anthropic_eventstream._sdk_models import BUILT_THROUGHOUT
+    from anthropic_eventstream._sdk_models import built_throughout
 
-    if not BUILT_THROUGHOUT:
+    if not built_throughout():
         pytest.skip("this pydantic-core's SchemaValidator has no _use_prebuilt: it reuses complete classes' validators")
     root = str(Path(__file__).resolve().parent.parent)
     runs = [

@@ -28,7 +28,7 @@ def _native() -> dict[str, Any]:
 
 
 def _validators() -> dict[str, Any]:
-    from ._sdk_models import BUILT_THROUGHOUT, event_validator, tagged_unions
+    from ._sdk_models import built_throughout, event_validator, tagged_unions
 
     unions: dict[str, int] = {}
     for module, name in (
@@ -43,7 +43,7 @@ def _validators() -> dict[str, Any]:
     if not unions or not all(unions.values()):
         why = "the SDK's event unions are not ones this version can tag (pydantic v1, or a new layout)"
         return _path(False, why, unions=unions)
-    if not BUILT_THROUGHOUT:
+    if not built_throughout():
         return _path(
             False,
             "this pydantic-core reuses complete classes' own validators (no _use_prebuilt): after the SDK's "

@@ -22,7 +22,7 @@ import threading
 from typing import Any, Callable
 
 __all__ = [
-    "BUILT_THROUGHOUT",
+    "built_throughout",
     "event_validator",
     "fast_build",
     "fast_process_response_data",
@@ -172,15 +172,16 @@ def tagged_unions(cast_to: Any) -> int:
     return _tagged.get(id(cast_to), 0)
 
 
-def _prebuilt_switch() -> bool:
-    """Whether this pydantic-core's ``SchemaValidator`` takes ``_use_prebuilt`` (it lists it in its signature)."""
-    import pydantic_core
-
+@functools.cache
+def built_throughout() -> bool:
+    """Whether the tagged validators are built from their own schema throughout (``schema_validator``): this
+    pydantic-core's ``SchemaValidator`` takes ``_use_prebuilt`` (it lists it in its signature). Asked when first
+    needed: this package imports without pydantic (the framing needs none)."""
+    try:
+        import pydantic_core
+    except ImportError:
+        return False
     return "_use_prebuilt" in (getattr(pydantic_core.SchemaValidator, "__text_signature__", None) or "")
-
-
-#: Whether the tagged validators are built from their own schema throughout (see ``schema_validator``).
-BUILT_THROUGHOUT = _prebuilt_switch()
 
 
 def schema_validator(schema: Any) -> Any:
@@ -196,7 +197,7 @@ def schema_validator(schema: Any) -> Any:
     validator is built as that pydantic-core builds it."""
     import pydantic_core
 
-    if BUILT_THROUGHOUT:
+    if built_throughout():
         return pydantic_core.SchemaValidator(schema, _use_prebuilt=False)
     return pydantic_core.SchemaValidator(schema)
 
