@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test ci test-long lint venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
+.PHONY: demo test ci test-long lint unasync venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
   package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
@@ -41,6 +41,11 @@ lint: build
 	cargo clippy -q --workspace --all-targets -- -D warnings
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest anthropic_eventstream._native
+	$(PY) tools/unasync.py --check
+
+# The sync twins (tools/unasync.py's TWINS) rewritten from their async functions, which are the ones to edit.
+unasync: venv
+	$(PY) tools/unasync.py
 
 cargo-test:
 	cargo test --workspace --exclude anthropic-eventstream-py -q

@@ -321,7 +321,7 @@ def test_generated_invoke_chunks(data: bytes, padding: str) -> None:
 def test_shortcuts_leave_anything_unexpected_to_botocore() -> None:
     from unittest import mock
 
-    from anthropic_eventstream import _botocore
+    from anthropic_eventstream._botocore import install as _botocore
 
     for shape in (mock.Mock(), None, object(), mock.Mock(name="ResponseStream", members=mock.Mock())):
         assert _botocore._shortcut_for(shape) is None

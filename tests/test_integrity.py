@@ -11,7 +11,8 @@ anthropic = pytest.importorskip("anthropic")
 botocore = pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
-from anthropic_eventstream import _sdk_events, testing  # noqa: E402
+from anthropic_eventstream import testing  # noqa: E402
+from anthropic_eventstream._anthropic import profile  # noqa: E402
 from tests.helpers import REQUEST, drive, sdk_state  # noqa: E402
 
 SDK_MAJOR = int(anthropic.__version__.split(".")[0])
@@ -219,8 +220,8 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         _stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False
     )
     monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
-    _sdk_events.sdk.cache_clear()
-    _sdk_events.bedrock_events.cache_clear()
+    profile.sdk.cache_clear()
+    profile.bedrock_events.cache_clear()
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
@@ -228,8 +229,8 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         assert sdk_state() == state
     finally:
         monkeypatch.undo()
-        _sdk_events.sdk.cache_clear()
-        _sdk_events.bedrock_events.cache_clear()
+        profile.sdk.cache_clear()
+        profile.bedrock_events.cache_clear()
 
 
 def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,7 +275,7 @@ def test_a_client_class_the_sdk_ships_that_would_stay_stock_is_refused() -> None
 
 def test_the_sdks_other_clients_inherit_what_is_patched() -> None:
     """Every client class the installed SDK ships (Foundry, AWS, Google Cloud, ...) streams opted in."""
-    from anthropic_eventstream._anthropic import _client_classes, _shipped_clients
+    from anthropic_eventstream._anthropic.install import _client_classes, _shipped_clients
 
     covered = {cls for cls, _, _ in _client_classes()}
     ae.install()

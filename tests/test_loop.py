@@ -1,4 +1,4 @@
-"""The SDK's stream loop, as ``_sdk_loop`` runs it for opted-in streams where it knows the SDK's: taken over only
+"""The SDK's stream loop, as ``_anthropic.loop`` runs it for opted-in streams where it knows the SDK's: taken over only
 where the installed loop is a known one, and building, from each event's JSON text, what the SDK builds from the
 parsed dict, down to odd JSON (non-finite numbers, huge integers, duplicate keys, escapes, surrounding space).
 Whole streams are compared with the stock SDK through real clients, sync and async, on both backends."""
@@ -15,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
-from anthropic_eventstream import _sdk_loop, testing
-from anthropic_eventstream._sdk_loop import _known, take_over
-from anthropic_eventstream._sdk_models import event_validator
+from anthropic_eventstream import testing
+from anthropic_eventstream._anthropic import loop as _sdk_loop
+from anthropic_eventstream._anthropic.loop import _known, take_over
+from anthropic_eventstream._anthropic.models import event_validator
 
 from .helpers import REQUEST, property_settings
 from .test_models import CORPUS, EVENTS, _build, _unions, json_values, shape

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import testing
-from anthropic_eventstream._sdk_models import event_validator
+from anthropic_eventstream._anthropic.models import event_validator
 
 from .helpers import REQUEST, property_settings, sdk_state
 
@@ -468,7 +468,7 @@ def test_tool_input_edge_cases_match_stock() -> None:
 def test_tool_input_follows_jiter_partial_parse_at_every_cut(value: Any, cuts: list[int], indent: int | None) -> None:
     from jiter import from_json
 
-    from anthropic_eventstream._sdk_tool_input import ToolInput
+    from anthropic_eventstream._anthropic.tool_input import ToolInput
 
     document = json.dumps(value, indent=indent, ensure_ascii=False).encode()
     points = sorted({max(1, min(c, len(document))) for c in cuts} | {len(document)})  # the input opens at 0
@@ -485,7 +485,7 @@ def test_a_long_structured_tool_input_is_followed_to_the_end() -> None:
 
     from anthropic.lib.streaming import _messages
 
-    from anthropic_eventstream._sdk_tool_input import _FOLLOWED, ToolInput
+    from anthropic_eventstream._anthropic.tool_input import _FOLLOWED, ToolInput
 
     if "json_bufs" not in inspect.signature(_messages.accumulate_event).parameters:
         pytest.skip("this SDK keeps the tool input's buffer on the block: the SDK's own path is used")
@@ -508,7 +508,7 @@ def test_a_long_structured_tool_input_is_followed_to_the_end() -> None:
 def test_the_helper_events_take_the_fast_path() -> None:
     from anthropic.lib.streaming import InputJsonEvent, TextEvent
 
-    from anthropic_eventstream._sdk_models import model_validator
+    from anthropic_eventstream._anthropic.models import model_validator
 
     assert model_validator(TextEvent) is not None
     assert model_validator(InputJsonEvent) is not None
@@ -519,7 +519,7 @@ import json, sys
 sys.path.insert(0, {root!r})
 from anthropic._models import construct_type
 from tests.test_models import CORPUS, _unions
-from anthropic_eventstream._sdk_models import event_validator, tagged_unions
+from anthropic_eventstream._anthropic.models import event_validator, tagged_unions
 if {history!r}:
     for union in _unions():  # the SDK's models used as an app uses them, before anything is opted in
         for data in CORPUS:
@@ -539,7 +539,7 @@ def test_the_tagged_validator_does_not_depend_on_what_the_process_did_before() -
     import sys
     from pathlib import Path
 
-    from anthropic_eventstream._sdk_models import built_throughout
+    from anthropic_eventstream._anthropic.models import built_throughout
 
     if not built_throughout():
         pytest.skip("this pydantic-core's SchemaValidator has no _use_prebuilt: it reuses complete classes' validators")

@@ -125,7 +125,9 @@ def test_the_stock_sdk_decoder_frames_through_ours() -> None:
     made: list[Any] = []
     ae.install_botocore()
     try:
-        assert boto_eventstream.EventStreamBuffer is ae.EventStreamBuffer
+        installed = boto_eventstream.EventStreamBuffer
+        assert issubclass(installed, ae.EventStreamBuffer) and installed.__name__ == "EventStreamBuffer"
+        assert installed.__module__ == ae.EventStreamBuffer.__module__
         original_init = ae.EventStreamBuffer.__init__
 
         def spy(self: Any, **kwargs: Any) -> None:
@@ -140,6 +142,11 @@ def test_the_stock_sdk_decoder_frames_through_ours() -> None:
     finally:
         ae.uninstall_botocore()
     assert ours == stock and len(made) == 1
+    # nothing of the installation stays on the public class, nor in botocore
+    assert "__wrapped__" not in vars(ae.EventStreamBuffer) and "__anthropic_eventstream__" not in vars(
+        ae.EventStreamBuffer
+    )
+    assert not issubclass(boto_eventstream.EventStreamBuffer, ae.EventStreamBuffer)
     assert anthropic is not None
 
 

@@ -9,10 +9,11 @@ shim (``install_botocore``) into boto3's ``EventStream``.
 
 from __future__ import annotations
 
-from ._anthropic import accelerate, install, is_installed, uninstall
+from ._anthropic.decoders import AWSEventStreamDecoder, SSEDecoder
+from ._anthropic.install import accelerate, install, is_installed, uninstall
 from ._backend import BACKEND, ENV_VAR
-from ._botocore import install_botocore, is_botocore_installed, uninstall_botocore
-from ._buffer import EventStreamBuffer
+from ._botocore.buffer import EventStreamBuffer
+from ._botocore.install import install_botocore, is_botocore_installed, uninstall_botocore
 from ._diagnostics import diagnostics
 from ._errors import (
     ChecksumMismatch,
@@ -28,11 +29,10 @@ from ._errors import (
     StalledStreamError,
     TruncatedStreamError,
 )
-from ._framing import EventStreamDecoder, HeaderValue, Message, encode_message
+from ._events.errors import status_for_error
+from ._frames.api import EventStreamDecoder, HeaderValue, Message, encode_message
+from ._frames.wire import HeaderType
 from ._patching import SDKChangedError
-from ._sdk_errors import status_for_error
-from ._sdk_events import AWSEventStreamDecoder, SSEDecoder
-from ._wire import HeaderType
 
 try:
     from importlib.metadata import version as _version

@@ -1,4 +1,4 @@
-"""Backend selection: the native extension or the pure-Python fallback.
+"""Backend selection: the native extension or the pure-Python fallback, for every floor at once.
 
 ``ANTHROPIC_EVENTSTREAM_BACKEND`` is read once, at import: ``auto`` (the default) uses the extension when it
 imports and otherwise warns once, naming why, and falls back; ``native`` insists; ``python`` forces the
@@ -12,9 +12,7 @@ import warnings
 from types import ModuleType
 from typing import Literal
 
-from . import _eventstream_py
-
-__all__ = ["BACKEND", "ENV_VAR", "implementation"]
+__all__ = ["BACKEND", "ENV_VAR", "implementation", "native_module"]
 
 ENV_VAR = "ANTHROPIC_EVENTSTREAM_BACKEND"
 BackendName = Literal["native", "python"]
@@ -55,13 +53,22 @@ def _select() -> BackendName:
 BACKEND: BackendName = _select()
 
 
-def implementation(backend: str | None = None) -> ModuleType:
-    """The module implementing ``backend`` (default: the selected one)."""
+def native_module(backend: str | None) -> ModuleType | None:
+    """The extension if ``backend`` (``None``: the selected one) is ``native``, ``None`` if it is ``python``;
+    ``ImportError`` if it is ``native`` and the extension is missing, ``ValueError`` for any other name."""
     name = BACKEND if backend is None else backend
     if name == "python":
-        return _eventstream_py
+        return None
     if name == "native":
         if _native is None:
             raise ImportError(f"the native backend is not available: {_native_error}") from _native_error
         return _native
     raise ValueError(f"backend must be 'native' or 'python', not {backend!r}")
+
+
+def implementation(backend: str | None, reference: ModuleType) -> ModuleType:
+    """The module implementing ``backend`` for one floor of the data's path: the extension, which implements
+    every floor, or that floor's pure-Python ``reference`` module, which has the same names
+    (``_frames.reference``, ``_events.bedrock``, ``_events.sse``)."""
+    native = native_module(backend)
+    return reference if native is None else native

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any, Callable
 
 from . import testing
-from ._framing import EventStreamDecoder
+from ._frames.api import EventStreamDecoder
 
 #: The request every SDK contender makes (the mock transports answer whatever is asked).
 REQUEST: dict[str, Any] = {
@@ -99,7 +99,7 @@ def sdk_decoder_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...]
     from anthropic._streaming import ServerSentEvent
     from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
 
-    from ._sdk_events import AWSEventStreamDecoder
+    from ._anthropic.decoders import AWSEventStreamDecoder
 
     chunks = testing.split(body, chunk)
     pairs = [(e.event, e.data) for e in Stock().iter_bytes(iter(chunks))]
@@ -199,7 +199,7 @@ def _helper(client: Any) -> int:
 def _installed(run: Callable[[], int]) -> int:
     """``run()`` with ``install()`` in force (the ``messages.stream()`` helper's own work is patched by
     ``install()`` only, as it is shared by every client)."""
-    from ._anthropic import install, uninstall
+    from ._anthropic.install import install, uninstall
 
     install()
     try:
@@ -211,7 +211,7 @@ def _installed(run: Callable[[], int]) -> int:
 def end_to_end_cases(body: bytes, chunk: int = CHUNK, backends: tuple[str, ...] = ("native",)) -> list[Case]:
     """``AnthropicBedrock(...).messages.create(stream=True)`` iterated to the end on a mock transport, stock
     and accelerated, sync and async."""
-    from ._anthropic import accelerate
+    from ._anthropic.install import accelerate
 
     events = frame_count(body)
     stock_sync = testing.mock_bedrock_client(body, chunk_size=chunk)
@@ -246,7 +246,7 @@ def first_party_body(deltas: int = DELTAS) -> bytes:
 def first_party_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
     """First-party ``Anthropic(...).messages.create(stream=True)`` (SSE) iterated to the end, stock and
     accelerated, sync and async."""
-    from ._anthropic import accelerate
+    from ._anthropic.install import accelerate
 
     chunks = testing.split(body, chunk)
     events = body.count(b"\n\n")
@@ -316,7 +316,7 @@ def tool_input_cases(sizes: tuple[int, int] = (1000, 8000)) -> list[Case]:
 def chunking_cases(body: bytes, sizes: tuple[int, ...] = (5 * 1024 * 1024, 16 * 1024, 1024)) -> list[Case]:
     """Per-event cost against chunk size, each decoder against itself at 16 KiB: ours must stay flat;
     botocore re-slices its whole buffer per message and degrades with the bytes buffered."""
-    from ._sdk_events import AWSEventStreamDecoder
+    from ._anthropic.decoders import AWSEventStreamDecoder
 
     frames = frame_count(body)
     decoder = AWSEventStreamDecoder("native")
@@ -363,7 +363,7 @@ def measure(cases: Sequence[Case], *, passes: int = 3, slice_time: float = 0.2) 
 
 def converse_body(deltas: int = DELTAS) -> bytes:
     """A ``converse_stream`` body of ``deltas`` text deltas, as bedrock-runtime sends it."""
-    from ._framing import encode_message
+    from ._frames.api import encode_message
 
     def event(name: str, payload: str) -> bytes:
         headers = {":event-type": name, ":content-type": "application/json", ":message-type": "event"}
@@ -432,7 +432,7 @@ def botocore_cases(body: bytes, operation: str = "InvokeModelWithResponseStream"
 
 def _botocore_installed(run: Callable[[], int]) -> int:
     """``run()`` with ``install_botocore()`` in force."""
-    from ._botocore import install_botocore, uninstall_botocore
+    from ._botocore.install import install_botocore, uninstall_botocore
 
     install_botocore()
     try:

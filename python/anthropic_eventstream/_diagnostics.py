@@ -28,7 +28,7 @@ def _native() -> dict[str, Any]:
 
 
 def _validators() -> dict[str, Any]:
-    from ._sdk_models import built_throughout, event_validator, tagged_unions
+    from ._anthropic.models import built_throughout, event_validator, tagged_unions
 
     unions: dict[str, int] = {}
     for module, name in (
@@ -56,7 +56,7 @@ def _validators() -> dict[str, Any]:
 def _loop() -> dict[str, Any]:
     from anthropic._streaming import AsyncStream, Stream
 
-    from ._sdk_loop import _known
+    from ._anthropic.loop import _known
 
     known: dict[str, Any] = {
         "sync": _known(Stream.__stream__) is False,
@@ -74,12 +74,12 @@ def _loop() -> dict[str, Any]:
 
 
 def _tool_input() -> dict[str, Any]:
-    from ._anthropic import _ACCUMULATE_PARAMETERS
+    from ._anthropic.profile import ACCUMULATE_PARAMETERS
     from ._patching import Patch, check, describe
 
     module = importlib.import_module("anthropic.lib.streaming._messages")
     parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
-    if tuple(parameters.strip("()").split(", "))[: len(_ACCUMULATE_PARAMETERS)] == _ACCUMULATE_PARAMETERS:
+    if tuple(parameters.strip("()").split(", "))[: len(ACCUMULATE_PARAMETERS)] == ACCUMULATE_PARAMETERS:
         return _path(True, applies_under="install()")
     return _path(
         False,
@@ -92,8 +92,9 @@ def diagnostics() -> dict[str, Any]:
     """For the installed anthropic SDK: each fast path (``native_decoder``, ``tagged_validators`` with how many
     unions each event union's validator tags, ``stream_loop``, ``tool_input``) as ``{"on": bool, "why": ...}``
     (``why`` only when off), and what is opted in now."""
-    from ._anthropic import is_installed
-    from ._botocore import is_botocore_installed
+    from ._anthropic.install import is_installed
+    from ._anthropic.profile import SUPPORTED_RANGE, supported
+    from ._botocore.install import is_botocore_installed
 
     report: dict[str, Any] = {"backend": _backend.BACKEND, "native_decoder": _native()}
     try:
@@ -102,6 +103,7 @@ def diagnostics() -> dict[str, Any]:
         report["anthropic"] = None
         return report
     report["anthropic"] = anthropic.__version__
+    report["anthropic_supported"] = {"range": SUPPORTED_RANGE, "in_range": supported(anthropic.__version__)}
     for name, probe in (("tagged_validators", _validators), ("stream_loop", _loop), ("tool_input", _tool_input)):
         try:
             report[name] = probe()

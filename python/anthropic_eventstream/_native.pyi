@@ -3,12 +3,14 @@
 from collections.abc import Sequence
 from typing import Any, final
 
-from ._eventstream_py import EventSpec
-from ._sse_py import SSESpec
+from ._events.bedrock import EventSpec
+from ._events.sse import SSESpec
 
-__all__ = ["BedrockDecoder", "Decoder", "Message", "SSEDecoder", "__version__", "encode_message"]
+__all__ = ["DETACH_THRESHOLD", "BedrockDecoder", "Decoder", "Message", "SSEDecoder", "__version__", "encode_message"]
 
 __version__: str
+#: inputs of at least this many bytes are decoded with the interpreter detached (``rust/py/src/input.rs``)
+DETACH_THRESHOLD: int
 
 @final
 class Message:

@@ -15,7 +15,6 @@ headers, and a chunk payload of ``{"bytes": "<base64 event JSON>", "p": "<paddin
 
 from __future__ import annotations
 
-import base64
 import json
 import socket
 import socketserver
@@ -25,7 +24,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Union
 
-from ._framing import encode_message
+from ._events.bedrock import chunk_frame
+from ._frames.api import encode_message
 
 __all__ = [
     "BEDROCK_PING",
@@ -54,16 +54,6 @@ _PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2
 DEFAULT_REQUEST_ID = "7c6e2b1a-0000-4000-8000-eventstream01"
 
 EventLike = Union[Mapping[str, Any], str, bytes]
-
-
-def chunk_frame(event: Mapping[str, Any] | str, *, padding: str = "abcdefgh") -> bytes:
-    """A Bedrock ``chunk`` frame carrying one Anthropic event (a dict, or JSON text sent as is)."""
-    text = event if isinstance(event, str) else json.dumps(event, separators=(",", ":"))
-    payload = json.dumps({"bytes": base64.b64encode(text.encode()).decode(), "p": padding}, separators=(",", ":"))
-    return encode_message(
-        [(":event-type", "chunk"), (":content-type", "application/json"), (":message-type", "event")],
-        payload.encode(),
-    )
 
 
 def exception_frame(exception_type: str, message: str, **fields: Any) -> bytes:

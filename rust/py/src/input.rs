@@ -8,7 +8,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
 use eventstream_core::{Decoder, Error, Frame, Location};
 
 /// Inputs at least this large are decoded with the interpreter detached, so that other threads run meanwhile.
-const DETACH_THRESHOLD: usize = 64 * 1024;
+pub const DETACH_THRESHOLD: usize = 64 * 1024;
 
 /// Borrows `data` without copying when it is `bytes`; copies a `bytearray` or `memoryview` once, as their
 /// contents may change under us.

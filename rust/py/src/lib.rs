@@ -22,6 +22,7 @@ mod sse;
 #[pymodule(gil_used = false)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DETACH_THRESHOLD", input::DETACH_THRESHOLD)?;
     m.add_class::<message::Message>()?;
     m.add_class::<decoder::Decoder>()?;
     m.add_class::<bedrock::BedrockDecoder>()?;

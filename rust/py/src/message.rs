@@ -165,12 +165,12 @@ impl Message {
     }
 
     /// The dict botocore's parsers take; the rule lives in one place for both backends,
-    /// `anthropic_eventstream._eventstream_py.response_dict`.
+    /// `anthropic_eventstream._frames.reference.response_dict`.
     fn to_response_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         RESPONSE_DICT
             .get_or_try_init(py, || {
-                py.import("anthropic_eventstream._eventstream_py")?.getattr("response_dict").map(Bound::unbind)
+                py.import("anthropic_eventstream._frames.reference")?.getattr("response_dict").map(Bound::unbind)
             })?
             .bind(py)
             .call1((slf,))

@@ -1,49 +1,29 @@
-"""The pure-Python backend: the same decoders as the native extension, line for line in behaviour.
+"""Event-stream framing in pure Python: the python backend's frame decoder and encoder, the mirror of
+``rust/core`` (prelude -> headers -> frame -> incremental decoder), rule for rule and message for message.
 
-It mirrors ``rust/core`` (prelude -> headers -> frame -> incremental decoder -> Bedrock chunk) and raises
-the same exception classes with the same messages. It is linear in the bytes fed: a frame inside one chunk
-is checked in place through a ``memoryview``; only a frame split across chunks is stitched in a
-``bytearray`` that grows with the bytes received.
-
-Its Bedrock chunk layer is also the reference the native backend defers to for every chunk it cannot decide
-exactly (``EventSpec.reference``): it follows the stock SDK (botocore's JSON parser, ``base64``,
-``bytes.decode()``, ``json.loads``) and raises ``InvalidChunk`` where the SDK would drop or garble a chunk.
+It is linear in the bytes fed: a frame inside one chunk is checked in place through a ``memoryview``; only a
+frame split across chunks is stitched in a ``bytearray`` that grows with the bytes received.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import struct
 import zlib
-from dataclasses import dataclass
-from typing import Any, Callable, Literal, Union
+from typing import Any, Union
 
-from ._errors import (
+from .._errors import (
     ChecksumMismatch,
     DuplicateHeader,
     EventStreamError,
-    InvalidChunk,
     InvalidHeadersLength,
     InvalidHeaderValue,
     InvalidPayloadLength,
     NotAnEventStream,
     TruncatedStreamError,
 )
-from ._sse_py import SSEDecoder, SSESpec
-from ._wire import HEAD_SHOWN, HeaderType, bytes_repr
+from .wire import HEAD_SHOWN, HeaderType, bytes_repr
 
-__all__ = [
-    "BedrockDecoder",
-    "Decoder",
-    "EventSpec",
-    "Message",
-    "SSEDecoder",
-    "SSESpec",
-    "encode_message",
-    "response_dict",
-]
+__all__ = ["Decoder", "Failure", "Message", "encode_message", "response_dict"]
 
 PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
@@ -68,7 +48,7 @@ def looks_like_text(head: bytes) -> bool:
     return bool(head) and all(b in _TEXT_BYTES for b in head[:PRELUDE_LENGTH])
 
 
-class _Failure(Exception):
+class Failure(Exception):
     """An error found at a known offset; becomes the public exception with the messages decoded so far."""
 
     def __init__(self, cls: type[EventStreamError], message: str, offset: int) -> None:
@@ -78,10 +58,10 @@ class _Failure(Exception):
     def error(self, decoded: list[Any] | None = None) -> EventStreamError:
         return self.cls(self.message, offset=self.offset, messages=decoded)
 
-    def again(self) -> _Failure:
+    def again(self) -> Failure:
         """A fresh copy, to raise on every later call: raising one object again would grow its traceback,
         which pins the frames (and the chunks) of every call that raised it."""
-        return _Failure(self.cls, self.message, self.offset)
+        return Failure(self.cls, self.message, self.offset)
 
 
 class Message:
@@ -135,27 +115,27 @@ def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: i
     total, headers_length, expected = _PRELUDE.unpack(prelude)
     computed = zlib.crc32(prelude[:8])
     if expected != computed:
-        raise _Failure(
+        raise Failure(
             ChecksumMismatch,
             f"prelude checksum mismatch in frame at byte {offset}: expected 0x{expected:08x}, calculated 0x{computed:08x}",
             offset,
         )
     if headers_length > max_headers:
-        raise _Failure(
+        raise Failure(
             InvalidHeadersLength,
             f"headers length of {headers_length} in frame at byte {offset} exceeds the maximum of {max_headers}",
             offset,
         )
     payload_length = total - headers_length - MIN_FRAME_LENGTH
     if payload_length < 0:
-        raise _Failure(
+        raise Failure(
             InvalidHeadersLength,
             f"frame at byte {offset} has total length {total} but needs at least {headers_length + 16} "
             f"(12-byte prelude + {headers_length} bytes of headers + 4-byte CRC)",
             offset,
         )
     if payload_length > max_payload:
-        raise _Failure(
+        raise Failure(
             InvalidPayloadLength,
             f"payload length of {payload_length} in frame at byte {offset} exceeds the maximum of {max_payload}",
             offset,
@@ -163,8 +143,8 @@ def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: i
     return total, headers_length, expected
 
 
-def _overrun(start: int, needed: int, available: int, offset: int) -> _Failure:
-    return _Failure(
+def _overrun(start: int, needed: int, available: int, offset: int) -> Failure:
+    return Failure(
         InvalidHeaderValue,
         f"header at byte {start} of the headers of frame at byte {offset} needs {needed} bytes "
         f"but the section has {available} left",
@@ -172,8 +152,8 @@ def _overrun(start: int, needed: int, available: int, offset: int) -> _Failure:
     )
 
 
-def _not_utf8(start: int, offset: int) -> _Failure:
-    return _Failure(
+def _not_utf8(start: int, offset: int) -> Failure:
+    return Failure(
         InvalidHeaderValue,
         f"header at byte {start} of the headers of frame at byte {offset} is not valid UTF-8",
         offset,
@@ -219,13 +199,13 @@ def parse_headers(section: bytes, offset: int) -> dict[str, HeaderValueT]:
         elif type_byte == HeaderType.UUID:
             value = take(16)
         else:
-            raise _Failure(
+            raise Failure(
                 InvalidHeaderValue,
                 f"header '{name}' in frame at byte {offset} has unknown type {type_byte} (expected 0 to 9)",
                 offset,
             )
         if name in headers:
-            raise _Failure(DuplicateHeader, f"duplicate header '{name}' in frame at byte {offset}", offset)
+            raise Failure(DuplicateHeader, f"duplicate header '{name}' in frame at byte {offset}", offset)
         headers[name] = value
     return headers
 
@@ -236,7 +216,7 @@ def _parse_frame(raw: memoryview, prelude: tuple[int, int, int], offset: int) ->
     (expected,) = _U32.unpack(raw[payload_end:total])
     computed = zlib.crc32(raw[8:payload_end], prelude_crc)
     if expected != computed:
-        raise _Failure(
+        raise Failure(
             ChecksumMismatch,
             f"message checksum mismatch in frame at byte {offset}: expected 0x{expected:08x}, calculated 0x{computed:08x}",
             offset,
@@ -266,7 +246,7 @@ class Decoder:
         self._carry_prelude: tuple[int, int, int] | None = None
         self._carry_offset = 0
         self._fed = 0
-        self._failed: _Failure | None = None
+        self._failed: Failure | None = None
 
     @property
     def buffered(self) -> int:
@@ -277,12 +257,12 @@ class Decoder:
         out: list[Any] = []
         try:
             self._feed(as_bytes(data), out.append)
-        except _Failure as failure:
+        except Failure as failure:
             raise failure.error(out) from None
         return out
 
     def _feed(self, data: bytes, sink: Any) -> None:
-        """Decodes ``data``, passing each completed frame to ``self._emit``; raises ``_Failure``."""
+        """Decodes ``data``, passing each completed frame to ``self._emit``; raises ``Failure``."""
         if self._failed is not None:
             raise self._failed.again()
         base = self._fed
@@ -308,7 +288,7 @@ class Decoder:
                     break
                 self._emit(sink, _parse_frame(view[pos : pos + total], prelude, offset), offset)
                 pos += total
-        except _Failure as failure:
+        except Failure as failure:
             self._fail(failure)
             raise
 
@@ -323,15 +303,15 @@ class Decoder:
             return
         carry, offset = bytes(self._carry), self._carry_offset
         if offset == 0 and looks_like_text(carry):
-            failure = _Failure(NotAnEventStream, _not_an_event_stream(carry), offset)
+            failure = Failure(NotAnEventStream, _not_an_event_stream(carry), offset)
         elif self._carry_prelude is None:
-            failure = _Failure(
+            failure = Failure(
                 TruncatedStreamError,
                 f"stream ended inside the frame at byte {offset}: received {len(carry)} of its 12-byte prelude",
                 offset,
             )
         else:
-            failure = _Failure(
+            failure = Failure(
                 TruncatedStreamError,
                 f"stream ended inside the frame at byte {offset}: received {len(carry)} of its {self._carry_prelude[0]} bytes",
                 offset,
@@ -366,9 +346,9 @@ class Decoder:
     def _prelude(self, prelude: bytes, head: bytes, offset: int) -> tuple[int, int, int]:
         try:
             return _parse_prelude(prelude, self._max_headers, self._max_payload, offset)
-        except _Failure as failure:
+        except Failure as failure:
             if failure.cls is ChecksumMismatch and offset == 0 and looks_like_text(head):
-                raise _Failure(NotAnEventStream, _not_an_event_stream(head), offset) from None
+                raise Failure(NotAnEventStream, _not_an_event_stream(head), offset) from None
             raise
 
     def _start_carry(self, rest: bytes, offset: int, prelude: tuple[int, int, int] | None) -> None:
@@ -376,7 +356,7 @@ class Decoder:
         self._carry_offset = offset
         self._carry_prelude = prelude
 
-    def _fail(self, failure: _Failure) -> None:
+    def _fail(self, failure: Failure) -> None:
         self._failed = failure
         self._carry = bytearray()
         self._carry_prelude = None
@@ -384,121 +364,6 @@ class Decoder:
 
 def _not_an_event_stream(head: bytes) -> str:
     return "the body is not an AWS event stream (expected a binary prelude, found text): " + bytes_repr(head)
-
-
-def _invalid_chunk(reason: str, payload: bytes, offset: int) -> _Failure:
-    return _Failure(
-        InvalidChunk,
-        f"invalid Bedrock chunk in frame at byte {offset}: {reason}: {bytes_repr(payload)}",
-        offset,
-    )
-
-
-def decode_chunk(payload: bytes, offset: int) -> str:
-    """``{"bytes": "<base64>", ...}`` -> the JSON text inside, read as the stock SDK reads it (botocore's
-    parser: ``payload.decode("utf-8")``, ``json.loads``; then ``base64``, ``bytes.decode()``), but raising
-    ``InvalidChunk`` where the SDK would drop the chunk (no ``bytes``), garble it (non-alphabet characters,
-    which ``b64decode`` skips) or fail with an untyped error."""
-    try:
-        outer = json.loads(payload.decode("utf-8"))
-    except (ValueError, RecursionError):
-        outer = None
-    if not isinstance(outer, dict):
-        raise _invalid_chunk("the payload is not a JSON object", payload, offset)
-    if "bytes" not in outer:
-        raise _invalid_chunk('the payload has no "bytes" string', payload, offset)
-    text = outer["bytes"]
-    if not isinstance(text, str):
-        raise _invalid_chunk('"bytes" is not a string', payload, offset)
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid_chunk('"bytes" is not valid base64', payload, offset) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid_chunk("the decoded bytes are not UTF-8", payload, offset) from None
-
-
-Naming = Literal["type", "completion"]
-
-
-def event_name(json_text: str, *, naming: Naming, skip_untyped: bool) -> str | None:
-    """The SDK's event name for a chunk's JSON (``None``: the SDK drops it)."""
-    try:
-        data = json.loads(json_text)
-    except (ValueError, RecursionError):
-        data = None
-    if naming == "completion":
-        # Old SDKs name every chunk ``completion``, which would pass an in-band error off as an event.
-        if not json_text:
-            return None
-        return "error" if isinstance(data, dict) and data.get("type") == "error" else "completion"
-    if not isinstance(data, dict):
-        return "completion"
-    name = data.get("type")
-    if isinstance(name, str):
-        return name
-    if "completion" in data or not skip_untyped:
-        return "completion"
-    return None
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    """How the installed SDK's Bedrock decoder turns frames into its ``ServerSentEvent`` objects; both
-    backends' ``BedrockDecoder`` read it.
-
-    ``naming``: ``"type"`` (events named by their JSON ``type``) or ``"completion"`` (anthropic < 0.110:
-    every chunk is ``completion``). ``skip_untyped``: whether an object with neither ``type`` nor
-    ``completion`` is dropped. ``layout``: how the native backend may build ``event_class`` instances
-    without running ``__init__`` (``None``: call the class). ``error_event(message)``: the event that takes
-    an exception or error frame's place; it must not raise.
-    """
-
-    event_class: Callable[..., Any]
-    naming: Naming
-    skip_untyped: bool
-    error_event: Callable[[Any], Any]
-    layout: list[tuple[str, str, Any]] | None = None
-
-    def chunk_event(self, payload: bytes, offset: int) -> Any:
-        """The event of one ``chunk`` frame's payload, or ``None`` if the SDK drops it; raises ``_Failure``."""
-        text = decode_chunk(payload, offset)
-        name = event_name(text, naming=self.naming, skip_untyped=self.skip_untyped)
-        return None if name is None else self.event_class(event=name, data=text)
-
-    def reference(self, payload: bytes, offset: int) -> Any:
-        """``chunk_event`` for the native backend, for each chunk it does not decide itself: raises the public
-        ``InvalidChunk``."""
-        try:
-            return self.chunk_event(payload, offset)
-        except _Failure as failure:
-            raise failure.error() from None
-
-
-class BedrockDecoder(Decoder):
-    """Bedrock's ``chunk`` layer: bytes in, the SDK's events (as ``spec`` describes them) out. As in the stock
-    decoder, ``exception`` and ``error`` frames are errors, handed in order to ``spec.error_event``, and any
-    other frame whose ``:event-type`` is ``chunk`` is a chunk, whatever its ``:message-type``."""
-
-    def __init__(self, spec: EventSpec, /, *, max_headers_length: int, max_payload_length: int) -> None:
-        super().__init__(max_headers_length=max_headers_length, max_payload_length=max_payload_length)
-        self._spec = spec
-
-    def close(self) -> list[Any]:  # type: ignore[override]
-        """The end of the stream: raises ``TruncatedStreamError`` inside a frame; no event is left to give."""
-        super().close()
-        return []
-
-    def _emit(self, sink: Any, message: Message, offset: int) -> None:
-        headers = message.headers
-        if headers.get(":message-type") in ("exception", "error"):
-            sink(self._spec.error_event(message))
-        elif headers.get(":event-type") == "chunk":
-            event = self._spec.chunk_event(message.payload, offset)
-            if event is not None:
-                sink(event)
 
 
 def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes:

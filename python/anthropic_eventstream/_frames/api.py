@@ -1,6 +1,6 @@
 """The public framing API: ``EventStreamDecoder``, ``Message``, ``encode_message`` and header typing.
 
-These are thin fronts over the selected backend (``_native`` or ``_eventstream_py``), which do the work.
+These are thin fronts over the selected backend (``_native`` or ``reference``), which do the work.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from . import _backend, _eventstream_py
-from ._wire import MAX_FRAME_LENGTH, HeaderType
+from .. import _backend
+from . import reference
+from .wire import MAX_FRAME_LENGTH, HeaderType
 
 __all__ = [
     "DEFAULT_MAX_HEADERS_LENGTH",
@@ -53,7 +54,7 @@ class Message(abc.ABC):
     def to_response_dict(self) -> dict[str, Any]: ...
 
 
-Message.register(_eventstream_py.Message)
+Message.register(reference.Message)
 if _backend._native is not None:
     Message.register(_backend._native.Message)
 
@@ -78,8 +79,8 @@ class EventStreamDecoder:
         max_headers_length: int = DEFAULT_MAX_HEADERS_LENGTH,
         max_payload_length: int = DEFAULT_MAX_PAYLOAD_LENGTH,
     ) -> None:
-        module = _backend.implementation(backend)
-        self.backend: str = "python" if module is _eventstream_py else "native"
+        module = _backend.implementation(backend, reference)
+        self.backend: str = "python" if module is reference else "native"
         self._impl = module.Decoder(**limits(max_headers_length, max_payload_length))
 
     def feed(self, data: bytes | bytearray | memoryview, /) -> list[Message]:
@@ -187,4 +188,4 @@ def encode_message(
     """
     items = headers.items() if isinstance(headers, Mapping) else headers
     wire = [_wire(name, value) for name, value in items]
-    return _backend.implementation(backend).encode_message(wire, bytes(payload))  # type: ignore[no-any-return]
+    return _backend.implementation(backend, reference).encode_message(wire, bytes(payload))  # type: ignore[no-any-return]

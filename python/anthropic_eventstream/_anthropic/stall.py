@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ._errors import StalledStreamError
+from .._errors import StalledStreamError
 
 __all__ = ["Watch", "check_stall_timeout", "stalled", "watch", "within"]
 

@@ -25,39 +25,14 @@ import re
 from collections.abc import Iterator
 from typing import Any, Callable
 
-from . import _errors
-from ._framing import EventStreamDecoder, Message
-from ._patching import Patch, Patches
-from ._sdk_errors import DEFAULT_ERROR_STATUS
+from .. import _errors
+from .._events.errors import DEFAULT_ERROR_STATUS
+from .._frames.api import EventStreamDecoder, Message
+from .._patching import Patch, Patches
+from .buffer import EventStreamBuffer
+from .errors import as_botocore_error
 
-__all__ = ["as_botocore_error", "install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
-
-_BOTOCORE_CLASSES: dict[type[_errors.EventStreamError], type[_errors.EventStreamError]] = {}
-
-
-def _botocore_class(ours: type[_errors.EventStreamError]) -> type[_errors.EventStreamError]:
-    """``ours`` made also an instance of botocore's own class: the nearest class in its MRO whose name
-    botocore's event-stream module defines as a ``ParserError``, else ``ParserError`` itself."""
-    from botocore import eventstream
-
-    if ours not in _BOTOCORE_CLASSES:
-        theirs = next(
-            (
-                found
-                for base in ours.__mro__
-                if isinstance(found := getattr(eventstream, base.__name__, None), type)
-                and issubclass(found, eventstream.ParserError)
-            ),
-            eventstream.ParserError,
-        )
-        _BOTOCORE_CLASSES[ours] = type(
-            ours.__name__, (ours, theirs), {"__module__": ours.__module__, "__doc__": ours.__doc__}
-        )
-    return _BOTOCORE_CLASSES[ours]
-
-
-def as_botocore_error(exc: _errors.EventStreamError) -> _errors.EventStreamError:
-    return _botocore_class(type(exc))(str(exc), offset=exc.offset, messages=exc.messages)
+__all__ = ["install_botocore", "is_botocore_installed", "model_status", "uninstall_botocore"]
 
 
 def _raw_events(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -292,13 +267,20 @@ def _aio_status_from_model(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _our_buffer(original: type) -> type:
-    """Our ``EventStreamBuffer``, marked (as every replacement is) so that ``check`` sees through it to
-    botocore's."""
-    from ._buffer import EventStreamBuffer
-
-    EventStreamBuffer.__wrapped__ = original  # type: ignore[attr-defined]
-    EventStreamBuffer.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
-    return EventStreamBuffer
+    """Our ``EventStreamBuffer`` as installed: a subclass made for this installation and marked (as every
+    replacement is) so that ``check`` sees through it to botocore's. The public class itself is never marked,
+    so nothing of an installation outlives ``uninstall_botocore()``."""
+    return type(
+        EventStreamBuffer.__name__,
+        (EventStreamBuffer,),
+        {
+            "__module__": EventStreamBuffer.__module__,
+            "__qualname__": EventStreamBuffer.__qualname__,
+            "__doc__": EventStreamBuffer.__doc__,
+            "__wrapped__": original,
+            "__anthropic_eventstream__": True,
+        },
+    )
 
 
 _installed = Patches()
@@ -338,15 +320,16 @@ def _patches() -> list[Patch]:
 
 def install_botocore() -> None:
     """Make botocore's ``EventStream`` (and aiobotocore's ``AioEventStream``, when aiobotocore is installed)
-    decode with this package, and put ``anthropic_eventstream.EventStreamBuffer`` in place of
-    ``botocore.eventstream.EventStreamBuffer`` (idempotent). Raises ``SDKChangedError`` (and changes nothing)
+    decode with this package, and put ``anthropic_eventstream.EventStreamBuffer`` (a subclass made for this
+    installation) in place of ``botocore.eventstream.EventStreamBuffer`` (idempotent). Raises ``SDKChangedError`` (and changes nothing)
     if what it patches is not what this version was written against."""
     _installed.apply(_patches())
 
 
 def uninstall_botocore() -> None:
-    """Give botocore (and aiobotocore) back exactly what they held."""
+    """Give botocore (and aiobotocore) back exactly what they held, and forget the shapes' shortcuts."""
     _installed.restore()
+    _SHORTCUTS.clear()
 
 
 def is_botocore_installed() -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ._errors import InvalidSSE
-from ._wire import bytes_repr
+from .._errors import InvalidSSE
+from .._frames.wire import bytes_repr
 
 __all__ = ["SSEDecoder", "SSESpec", "python_int_retry"]
 

@@ -7,9 +7,9 @@ What changes on each client class (made with the one patching mechanism, ``_patc
 - ``_make_status_error`` gives a mid-stream error its real status (the stream itself was a 200), so the SDK picks
   its own typed exception;
 - ``_process_response``, where the SDK turns a response into a stream inside its retry loop, tells the stream's
-  decoder its request, gives the stream this package's loop where it knows the SDK's (``_sdk_loop``) and, with
+  decoder its request, gives the stream this package's loop where it knows the SDK's (``loop``) and, with
   ``retry_before_content``, reads ahead;
-- ``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``_sdk_models``).
+- ``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``models``).
 
 ``install()`` also patches the ``messages.stream()`` helper modules' ``build`` and ``accumulate_event``.
 """
@@ -21,15 +21,16 @@ import importlib.util
 import threading
 from typing import Any, Callable, TypeVar
 
-from . import _backend
-from ._patching import Patch, Patches, SDKChangedError, check, describe
-from ._sdk_errors import status_for_error
-from ._sdk_events import AWSEventStreamDecoder, SSEDecoder, bedrock_events, sdk
-from ._sdk_loop import take_over
-from ._sdk_models import fast_build, fast_process_response_data
-from ._sdk_streams import StreamDecoder
-from ._sdk_tool_input import fast_accumulate_event
-from ._stall import check_stall_timeout
+from .. import _backend
+from .._events.errors import status_for_error
+from .._patching import Patch, Patches, SDKChangedError, check, describe
+from .decoders import AWSEventStreamDecoder, SSEDecoder
+from .loop import take_over
+from .models import fast_build, fast_process_response_data, forget
+from .profile import ACCUMULATE_PARAMETERS, bedrock_events, sdk
+from .stall import check_stall_timeout
+from .streams import StreamDecoder
+from .tool_input import fast_accumulate_event
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
 
@@ -62,7 +63,7 @@ def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
 def _bind_request(result: Any) -> StreamDecoder | None:
     """Tells a new stream's decoder its request (what ``APIConnectionError`` carries) and response (whose socket
     the stall watchdog may shut down), and gives the stream this package's loop where it knows the SDK's
-    (``_sdk_loop``); returns the decoder."""
+    (``loop``); returns the decoder."""
     decoder = getattr(result, "_decoder", None)
     if not isinstance(decoder, StreamDecoder):
         return None
@@ -129,7 +130,7 @@ def _drop_in_decoders(backend: str | None, stall_timeout: float | None) -> Calla
     picks for it (from anthropic 2.16 the SDK picks per request: a Bedrock client reads its managed-agents
     routes as SSE): ``AWSEventStreamDecoder`` in place of the SDK's, ``SSEDecoder`` in place of the SDK's own
     ``SSEDecoder``. Any other decoder (a subclass's own) is kept, with the integrity check around it."""
-    _backend.implementation(backend)  # fail now, not on the first request, if the backend is missing
+    _backend.native_module(backend)  # fail now, not on the first request, if the backend is missing
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
@@ -299,11 +300,6 @@ def _client_patches(
 _installed = Patches()
 
 
-#: How ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2 and later);
-#: the wrapper passes whatever follows through unchanged.
-_ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
-
-
 def _helper_module_patches(module: Any) -> list[Patch]:
     """One ``messages.stream()`` helper module's patches: its event building (``build``), and its tool-input
     accumulation (``accumulate_event``) where it keeps the buffers in its ``json_bufs`` argument. Earlier SDKs,
@@ -321,7 +317,7 @@ def _helper_module_patches(module: Any) -> list[Patch]:
     parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
     names = tuple(parameters.strip("()").split(", "))
     if "json_bufs" in names:
-        if names[: len(_ACCUMULATE_PARAMETERS)] != _ACCUMULATE_PARAMETERS:
+        if names[: len(ACCUMULATE_PARAMETERS)] != ACCUMULATE_PARAMETERS:
             raise SDKChangedError(
                 f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
                 "...): this version is not supported (nothing was patched)"
@@ -392,6 +388,7 @@ def uninstall() -> None:
     """Undo ``install()``: every patched class gets back exactly what it held. Streams already created, and
     clients passed to ``accelerate()``, keep their behaviour."""
     _installed.restore()
+    forget()
 
 
 def is_installed() -> bool:

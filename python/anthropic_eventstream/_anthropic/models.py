@@ -279,6 +279,15 @@ def model_validator(cls: Any) -> Any:
     return entry[1]
 
 
+def forget() -> None:
+    """Empties the caches above (``uninstall()`` calls it): an SDK type's entry keeps the type alive, so that
+    its id is not reused while the entry exists; a client still accelerated rebuilds what it needs."""
+    with _lock:
+        _tagged.clear()
+        _validators.clear()
+        _model_validators.clear()
+
+
 def fast_build(original: Callable[..., Any]) -> Callable[..., Any]:
     """Wraps the SDK's ``build(cls, **fields)``, which the ``messages.stream()`` helper calls for each event it
     adds (``TextEvent``, ``InputJsonEvent``, ...), and which constructs without validating, field by field in

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ._errors import EventStreamError
-from ._framing import EventStreamDecoder
+from .._errors import EventStreamError
+from .._frames.api import EventStreamDecoder
+from .errors import as_botocore_error
 
 __all__ = ["EventStreamBuffer"]
 
@@ -43,8 +44,6 @@ class EventStreamBuffer:
         if self._ready:
             return _botocore_message(self._ready.popleft())
         if self._error is not None:
-            from ._botocore import as_botocore_error
-
             raise as_botocore_error(self._error)
         raise StopIteration
 
@@ -62,8 +61,6 @@ class EventStreamBuffer:
         try:
             self._decoder.close()
         except EventStreamError as exc:
-            from ._botocore import as_botocore_error
-
             raise as_botocore_error(exc) from None
 
 

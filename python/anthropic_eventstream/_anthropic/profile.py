@@ -1,0 +1,203 @@
+"""The installed anthropic SDK's profile: everything this package assumes about it, learned from the SDK itself
+once, at opt-in (``sdk()``), and read by every fast path: its event class, how its SSE decoder reads text and how
+its Bedrock decoder names chunk events (each asked of that decoder), its error classes and its HTTP library.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .._events.bedrock import EventSpec, Naming, chunk_frame
+from .._events.errors import ErrorBody, frame_error_body
+from .._events.sse import SSESpec
+from .._patching import SDKChangedError
+from .events import event_layout, fast_event_class
+
+__all__ = ["ACCUMULATE_PARAMETERS", "SDK", "STREAM_LOOPS", "SUPPORTED_RANGE", "bedrock_events", "sdk", "supported"]
+
+#: The anthropic releases this version is written and tested against (``make ci`` runs the oldest, the newest and
+#: releases between). Outside it ``install()`` still checks every shape it patches and refuses what it does not
+#: know; ``diagnostics()`` reports whether the installed release is inside.
+SUPPORTED_RANGE = ">=0.40, <3"
+_SUPPORTED = ((0, 40), (3,))
+
+#: SHA-256 of the dedented source of the ``Stream.__stream__`` / ``AsyncStream.__stream__`` (value: whether it is
+#: the async one) that ``loop._events`` / ``loop._aevents`` follow, as reviewed (anthropic 2.12 to 2.16). Another
+#: loop runs as the SDK's own (``loop.take_over`` logs it, ``diagnostics()`` reports it).
+STREAM_LOOPS = {
+    "824db830d8585354e008ec16d2e20033ba9cb9cb360b8df9d3984cbcd00c6b88": False,
+    "a915db34101f3782fe65946f0784810af56155ee119b7973727651a23b2cb53a": True,
+}
+
+#: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
+#: and later); the wrapper passes whatever follows through unchanged.
+ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
+
+
+def supported(version: str) -> bool:
+    """Whether the anthropic release ``version`` is inside ``SUPPORTED_RANGE`` (pre-release tags ignored)."""
+    parts = []
+    for piece in version.split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, piece))
+        if not digits:
+            break
+        parts.append(int(digits))
+    low, high = _SUPPORTED
+    return low <= tuple(parts) < high
+
+
+class _ChunkNamingProbe:
+    """How the installed SDK's own Bedrock decoder names chunk events, asked of that decoder itself: three
+    chunks (a typed object, a legacy completion, an object with neither) go through it, and the names it
+    gives say which rule it follows. An answer that matches no known rule is reported, never guessed."""
+
+    CHUNKS: ClassVar[tuple[str, ...]] = ('{"type":"probe"}', '{"completion":"probe"}', "{}")
+    RULES: ClassVar[dict[tuple[str, ...], tuple[Naming, bool]]] = {
+        ("probe", "completion"): ("type", True),  # anthropic >= 0.110 with `_chunk_bytes_to_sse`
+        ("probe", "completion", "completion"): ("type", False),
+        ("completion", "completion", "completion"): ("completion", False),  # anthropic < 0.110
+    }
+
+    @classmethod
+    def run(cls) -> tuple[Naming, bool]:
+        from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
+
+        body = b"".join(chunk_frame(text) for text in cls.CHUNKS)
+        names = tuple(str(event.event) for event in Stock().iter_bytes(iter([body])))
+        if names not in cls.RULES:
+            raise SDKChangedError(
+                "the installed anthropic SDK's Bedrock decoder names the chunk events "
+                f"{list(cls.CHUNKS)} as {list(names)}, which matches no rule this version knows "
+                "(nothing was patched)"
+            )
+        return cls.RULES[names]
+
+
+class _SSEProbe:
+    """Whether this package's SSE decoding gives what the installed SDK's own ``SSEDecoder`` gives, asked of
+    that decoder: a body with every rule in it (comments, unknown fields, ``id``, ``retry`` good and bad,
+    multi-line data, LF, CR and CRLF, a ``\\r\\n`` split across chunks, a last event without its blank line)
+    goes through both, whole and byte by byte, and the events must match attribute for attribute."""
+
+    BODY: ClassVar[bytes] = (
+        b": hello\nevent: a\ndata: 1\ndata:2\nid: 7\nretry: 150\nfoo: bar\n\n"
+        b"event: b\r\ndata: {}\r\nretry: x\r\n\r\n"
+        b"event:\rdata: c\r\rid: a\x00b\ndata: d\n\n\n\n"
+        b"event: e\r\ndata: 3\r\n\r"
+        b"\ndata: last\n"
+    )
+
+    @classmethod
+    def run(cls, spec: SSESpec) -> None:
+        from anthropic._streaming import SSEDecoder as Stock
+
+        from .._events.sse import SSEDecoder as Reference
+
+        for chunks in ([cls.BODY], [cls.BODY[i : i + 1] for i in range(len(cls.BODY))]):
+            stock = [vars(event) for event in Stock().iter_bytes(iter(chunks))]
+            reference = Reference(spec, max_event_length=len(cls.BODY))
+            ours = [vars(event) for chunk in chunks for event in reference.feed(chunk)]
+            ours += [vars(event) for event in reference.close()]
+            if ours != stock:
+                raise SDKChangedError(
+                    "the installed anthropic SDK's SSEDecoder decodes differently from what this version "
+                    f"knows: {stock} where this package gives {ours} (nothing was patched)"
+                )
+
+
+@dataclass(frozen=True)
+class SDK:
+    """What this package knows of the installed anthropic SDK, learned from it once (``sdk()``)."""
+
+    #: how its ``SSEDecoder`` builds events from server-sent events (first-party, Vertex)
+    sse: SSESpec
+    #: its ``SSEDecoder`` class, which this package's takes the place of
+    sse_decoder: type
+    #: its ``APIConnectionError``, raised for a broken or incomplete stream and a transport error mid-stream
+    connection_error: type[Exception]
+    #: its ``APITimeoutError``, raised for a read timeout mid-stream and a stall
+    timeout_error: type[Exception]
+    #: what its HTTP library (httpx, or httpx2 from anthropic 2) raises for a failure while a body is read
+    #: (``RequestError``), and for a timeout among those (``TimeoutException``)
+    transport_errors: tuple[type[Exception], ...]
+    timeout_errors: tuple[type[Exception], ...]
+    #: the class of an exception or error frame's event
+    frame_error_event: type
+
+
+@functools.cache
+def sdk() -> SDK:
+    """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
+    from anthropic import APIConnectionError, APITimeoutError
+    from anthropic._streaming import ServerSentEvent, SSEDecoder
+
+    http = _http_library()
+
+    Event = fast_event_class(ServerSentEvent)
+
+    class FrameErrorEvent(ServerSentEvent):
+        """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
+
+        def __init__(self, body: ErrorBody) -> None:
+            try:
+                data = json.dumps(body)
+            except (TypeError, ValueError, RecursionError):
+                data = json.dumps(
+                    {"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}}
+                )
+            super().__init__(event="error", data=data)
+            self._body = body
+
+        def json(self) -> Any:
+            return self._body
+
+    keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
+    sse = SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))
+    _SSEProbe.run(sse)
+    return SDK(
+        sse=sse,
+        sse_decoder=SSEDecoder,
+        connection_error=APIConnectionError,
+        timeout_error=APITimeoutError,
+        transport_errors=(http.RequestError,),
+        timeout_errors=(http.TimeoutException,),
+        frame_error_event=FrameErrorEvent,
+    )
+
+
+def _http_library() -> Any:
+    """The HTTP library the installed SDK's clients read responses with: the module its ``_base_client`` imports
+    as ``httpx2`` (anthropic 2) or ``httpx`` (earlier), with the two exception classes this package maps."""
+    from anthropic import _base_client
+
+    for name in ("httpx2", "httpx"):
+        module = vars(_base_client).get(name)
+        if inspect.ismodule(module) and all(
+            isinstance(getattr(module, cls, None), type) for cls in ("RequestError", "TimeoutException")
+        ):
+            return module
+    raise SDKChangedError(
+        "the installed anthropic SDK reads responses with neither httpx nor httpx2 (no RequestError and "
+        "TimeoutException in anthropic._base_client's HTTP library): this version is not supported "
+        "(nothing was patched)"
+    )
+
+
+@functools.cache
+def bedrock_events() -> EventSpec:
+    """How the installed SDK's Bedrock decoder turns frames into events (it needs botocore, as the SDK's own
+    Bedrock client does); ``SDKChangedError`` if that is not what this version knows."""
+    profile = sdk()
+    naming, skip_untyped = _ChunkNamingProbe.run()
+    return EventSpec(
+        event_class=profile.sse.event_class,
+        naming=naming,
+        skip_untyped=skip_untyped,
+        error_event=lambda message: profile.frame_error_event(frame_error_body(message)),
+        layout=profile.sse.layout,
+    )
