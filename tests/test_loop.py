@@ -278,8 +278,51 @@ def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest
 
     monkeypatch.setattr(Stream, "__stream__", __stream__)
     off = ae.diagnostics()["stream_loop"]
-    assert off["on"] is False and off["sync"] is False and "not one this version was written against" in off["why"]
+    assert (
+        off["on"] is False and off["sync"] is False and "not the loop this version was reviewed against" in off["why"]
+    )
+    assert "-    cast_to = cast(Any, self._cast_to)" in off["differs"]["sync"] and "async" not in off["differs"]
     body = testing.anthropic_sse(EVENTS[:3])
     with caplog.at_level(logging.DEBUG, logger="anthropic_eventstream"):
         list(ae.accelerate(testing.mock_anthropic_client(body)).messages.create(**REQUEST, stream=True))
     assert any("the SDK's own stream loop runs for this stream" in r.getMessage() for r in caplog.records)
+
+
+def _loop_from_source(tmp_path: Any, source: str, name: str) -> Any:
+    """``__stream__`` of a module written from ``source`` (``inspect.getsource`` needs a file)."""
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    header = "import sys\nfrom typing import Any, AsyncIterator, Iterator, cast\n_T = Any\n\n\n"
+    path.write_text(header + source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.__stream__
+
+
+@known_loop
+@pytest.mark.parametrize("is_async", [False, True])
+def test_the_loop_is_recognised_through_comments_docstrings_and_blank_lines_but_not_a_change(
+    tmp_path: Any, is_async: bool
+) -> None:
+    import inspect
+    import textwrap
+
+    from anthropic._streaming import AsyncStream, Stream
+
+    source = textwrap.dedent(inspect.getsource((AsyncStream if is_async else Stream).__stream__))
+    head, _, rest = source.partition(":\n")
+    recommented = (
+        head
+        + ':\n    """A docstring a new release added."""\n\n'
+        + rest.replace("\n", "  # a new comment\n", 3).replace("continue\n", "continue\n\n    \n", 1)
+    )
+    assert _known(_loop_from_source(tmp_path, recommented, f"recommented_{is_async}")) is is_async
+    for changed in (
+        rest.replace('"ping"', '"pong"', 1),
+        rest.replace("continue", "pass", 1),
+        rest.replace("    ", "  ", 1).replace("\n    ", "\n  "),  # another indentation is another program text
+    ):
+        assert _known(_loop_from_source(tmp_path, head + ":\n" + changed, f"changed_{is_async}_{len(changed)}")) is None

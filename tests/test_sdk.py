@@ -363,3 +363,55 @@ def test_async_iteration_cancelled_mid_stream(backend: str) -> None:
         assert asyncio.run(first_two()) == ["message_start", "content_block_start"]
     finally:
         ae.uninstall()
+
+
+def _realistic_stream(client: Any, is_async: bool, helper: bool) -> list[Any]:
+    """Every event (type, ``model_dump()``, fields set) and, for the helper, each snapshot and the final message."""
+
+    def seen(event: Any) -> Any:
+        return (type(event).__name__, event.model_dump(), sorted(event.model_fields_set))
+
+    if not is_async:
+        if helper:
+            with client.messages.stream(**REQUEST) as stream:
+                out = [(seen(event), stream.current_message_snapshot.model_dump()) for event in stream]
+                return [*out, stream.get_final_message().model_dump()]
+        return [seen(event) for event in client.messages.create(**REQUEST, stream=True)]
+
+    async def run() -> list[Any]:
+        return [seen(event) async for event in await client.messages.create(**REQUEST, stream=True)]
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "kind, is_async, helper",
+    [
+        ("bedrock", False, False),
+        ("bedrock", True, False),
+        ("sse", False, False),
+        ("sse", True, False),
+        ("sse", False, True),
+    ],
+)
+def test_the_benchmarks_realistic_answer_is_what_the_stock_sdk_gives(
+    backend: str, kind: str, is_async: bool, helper: bool
+) -> None:
+    """The bench's realistic workload (thinking and its signature, prose with non-ASCII and emoji, code,
+    citations, tool input, pings) gives, opted in, every event, snapshot and final message the stock SDK gives."""
+    from anthropic_eventstream import _bench
+
+    def client() -> Any:
+        if kind == "bedrock":
+            return testing.mock_bedrock_client(_bench.realistic_bedrock_body(300), chunk_size=4096, is_async=is_async)
+        return testing.mock_anthropic_client(testing.split(_bench.realistic_sse_body(300), 4096), is_async=is_async)
+
+    stock = _realistic_stream(client(), is_async, helper)
+    ae.install(backend=backend)
+    try:
+        ours = _realistic_stream(client(), is_async, helper)
+    finally:
+        ae.uninstall()
+    assert len(stock) > 300 and ours == stock
+    deltas = {event["delta"].get("type") for event in _bench.realistic_events(300) if "delta" in event}
+    assert {"thinking_delta", "signature_delta", "text_delta", "citations_delta", "input_json_delta"} <= deltas

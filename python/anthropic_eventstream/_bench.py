@@ -28,6 +28,8 @@ REQUEST: dict[str, Any] = {
 }
 
 DELTAS = 20_000
+#: deltas in the realistic answer: a long one (a thinking block, a page of text and code, a file's edit)
+REALISTIC_DELTAS = 2_000
 CHUNK = 16 * 1024
 WORDS = "the quick brown fox jumps over a lazy dog while streaming tokens from Claude on Bedrock".split()
 
@@ -35,6 +37,116 @@ WORDS = "the quick brown fox jumps over a lazy dog while streaming tokens from C
 def bedrock_body(deltas: int = DELTAS) -> bytes:
     """``deltas`` text-delta chunk frames between the usual start and stop events."""
     return testing.bedrock_stream(testing.message_events([WORDS[i % len(WORDS)] + " " for i in range(deltas)]))
+
+
+#: Pieces of what Claude writes, as a model's tokens cut it: prose with accents, CJK and emoji (sent as UTF-8, not
+#: ``\\u`` escapes), and code with quotes, backslashes, tabs and newlines.
+PROSE = (
+    "Here is ", "the plan", " — a naïve", " café", " résumé", " for ", "日本語の", "テキスト", " and ", "emoji 🚀",
+    " ✨", " «quoted»", " text", ". ", "Straße", " über", " señor", ", ", "Ελληνικά", " 😀", "\n\n",
+)  # fmt: skip
+CODE = (
+    "```python\n", "def greet", "(name: str)", " -> str:\n", "    return ", 'f"Hello, ', '{name}!\\n"\n',
+    "path = ", "'C:\\\\Users", "\\\\me'\n", 'print("a\\tb")', "  # tab\n", "```\n",
+)  # fmt: skip
+THINKING = ("Let me ", "think about", " what the user", " asks: ", "a summary", " of the ", "document…", "\n\n")
+
+
+def realistic_events(deltas: int = DELTAS) -> list[dict[str, Any]]:
+    """One answer as Claude streams it, ``deltas`` deltas in all: a thinking block (``thinking_delta``s and its
+    ``signature_delta``), a text block of prose and code with ``citations_delta``s among the text, then a
+    ``tool_use`` block whose input arrives as ``input_json_delta``s, with a ``ping`` every 100 events."""
+    thinking, tool = deltas * 15 // 100, deltas * 20 // 100
+    text = deltas - thinking - tool - 1
+    start, *_, stop = testing.message_events("x")
+    citation = {
+        "type": "char_location", "cited_text": "the café «guide» 🚀", "document_index": 0,
+        "document_title": "Guide — 2026", "start_char_index": 0, "end_char_index": 18,
+    }  # fmt: skip
+    document = json.dumps(
+        {"path": "src/naïve.py", "edits": [{"line": i, "text": PROSE[i % len(PROSE)]} for i in range(tool)]},
+        ensure_ascii=False,
+    )
+    size = -(-len(document) // tool)
+    events: list[dict[str, Any]] = [
+        start,
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        *(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "thinking_delta", "thinking": THINKING[i % 8]},
+            }
+            for i in range(thinking)
+        ),
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQBCkYI" * 40}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": "", "citations": None}},
+    ]
+    for i in range(text):
+        if i % 40 == 39:
+            delta: dict[str, Any] = {"type": "citations_delta", "citation": citation}
+        else:
+            piece = CODE[i % len(CODE)] if (i // 60) % 3 == 2 else PROSE[i % len(PROSE)]
+            delta = {"type": "text_delta", "text": piece}
+        events.append({"type": "content_block_delta", "index": 1, "delta": delta})
+    block = {"type": "tool_use", "id": "toolu_01", "name": "edit_file", "input": {}}
+    events += [
+        {"type": "content_block_stop", "index": 1},
+        {"type": "content_block_start", "index": 2, "content_block": block},
+        *(
+            {"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": part}}
+            for part in (document[i : i + size] for i in range(0, len(document), size))
+        ),
+        {"type": "content_block_stop", "index": 2},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+            "usage": {"output_tokens": deltas},
+        },
+        stop,
+    ]
+    with_pings = []
+    for i, event in enumerate(events):
+        if i % 100 == 99:
+            with_pings.append({"type": "ping"})
+        with_pings.append(event)
+    return with_pings
+
+
+def _json_text(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+def realistic_bedrock_body(deltas: int = DELTAS) -> bytes:
+    """``realistic_events`` as Bedrock sends them (JSON in UTF-8 inside each chunk's base64)."""
+    return testing.bedrock_stream([_json_text(event) for event in realistic_events(deltas)])
+
+
+def realistic_sse_body(deltas: int = DELTAS) -> bytes:
+    """``realistic_events`` as the first-party API sends them (UTF-8 JSON, ``event:`` line first)."""
+    return b"".join(
+        f"event: {event['type']}\ndata: {_json_text(event)}\n\n".encode() for event in realistic_events(deltas)
+    )
+
+
+def use_every_model(deltas: int = 100) -> None:
+    """What an app does before it opts in: streams, with stock clients of each kind (sync and async, Bedrock and
+    first-party, ``create(stream=True)`` and ``messages.stream()``), an answer with every kind of block and
+    delta in it, so that the SDK's models are complete (and validated) before this package builds anything."""
+    bedrock, sse = realistic_bedrock_body(deltas), realistic_sse_body(deltas)
+    for is_async in (False, True):
+        clients = (
+            testing.mock_bedrock_client(bedrock, is_async=is_async),
+            testing.mock_anthropic_client(testing.split(sse, CHUNK), is_async=is_async),
+        )
+        for client in clients:
+            _create_async(client) if is_async else _create(client)
+    _helper(testing.mock_anthropic_client(testing.split(sse, CHUNK)))
 
 
 def frame_count(body: bytes) -> int:
@@ -308,8 +420,63 @@ def tool_input_cases(sizes: tuple[int, int] = (1000, 8000)) -> list[Case]:
             client = testing.mock_anthropic_client(testing.split(tool_input_body(size), CHUNK))
             installed = partial(_installed, partial(_helper, client))
             run = installed if opt_in is not None else partial(_helper, client)
-            target = 1.5 if opt_in is not None and size != sizes[0] else None
+            target = 1.2 if opt_in is not None and size != sizes[0] else None
             cases.append(Case(group, f"{size:,} deltas", run, installed(), size == sizes[0], "cost", target=target))
+    return cases
+
+
+def _floor_run(validator: Any, texts: list[str]) -> int:
+    validate = validator.validate_json
+    for text in texts:
+        validate(text)
+    return len(texts)
+
+
+def realistic_cases(deltas: int = REALISTIC_DELTAS) -> list[Case]:
+    """``realistic_events`` through every kind of stream, stock and opted in: Bedrock and first-party
+    ``create(stream=True)`` sync and async, the ``messages.stream()`` helper; and the floor, building the
+    SDK's own objects alone (``validate_json`` of the tagged validator, event by event), against which the
+    opted-in streams' whole per-event cost is put."""
+    from anthropic.types import RawMessageStreamEvent
+
+    from ._anthropic.install import accelerate
+    from ._anthropic.models import event_validator
+
+    bedrock, sse = realistic_bedrock_body(deltas), testing.split(realistic_sse_body(deltas), CHUNK)
+    cases = []
+    for mode, run in (("sync", _create), ("async", _create_async)):
+        is_async = mode == "async"
+        stock = testing.mock_bedrock_client(bedrock, chunk_size=CHUNK, is_async=is_async)
+        fast = accelerate(testing.mock_bedrock_client(bedrock, chunk_size=CHUNK, is_async=is_async))
+        events = run(stock)
+        group = f"realistic Bedrock {mode}"
+        cases.append(Case(group, "stock AnthropicBedrock", partial(run, stock), events, baseline=True))
+        cases.append(Case(group, "accelerated", partial(run, fast), events, target=15))
+    for mode, run in (("sync", _create), ("async", _create_async)):
+        is_async = mode == "async"
+        stock = testing.mock_anthropic_client(sse, is_async=is_async)
+        fast = accelerate(testing.mock_anthropic_client(sse, is_async=is_async))
+        events = run(stock)
+        group = f"realistic first-party {mode}"
+        cases.append(Case(group, "stock Anthropic", partial(run, stock), events, baseline=True))
+        cases.append(Case(group, "accelerated", partial(run, fast), events, target=7))
+    client = testing.mock_anthropic_client(sse)
+    events = _helper(client)
+    cases.append(
+        Case("realistic messages.stream()", "stock Anthropic", partial(_helper, client), events, baseline=True)
+    )
+    installed = partial(_installed, partial(_helper, client))
+    cases.append(Case("realistic messages.stream()", "install()", installed, events, target=6))
+    validator = event_validator(RawMessageStreamEvent)
+    texts = [_json_text(event) for event in realistic_events(deltas) if event["type"] != "ping"]
+    floor = "realistic, vs the floor"
+    cases.append(Case(floor, "floor: validate_json alone", partial(_floor_run, validator, texts), len(texts), True))
+    for name, run, client in (
+        ("first-party sync, accelerated", _create, testing.mock_anthropic_client(sse)),
+        ("Bedrock sync, accelerated", _create, testing.mock_bedrock_client(bedrock, chunk_size=CHUNK)),
+    ):
+        fast = accelerate(client)
+        cases.append(Case(floor, name, partial(run, fast), len(texts), ratio="cost", target=1.6))
     return cases
 
 

@@ -7,6 +7,7 @@ second copy of their rules), and changes nothing.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from typing import Any
 
@@ -57,19 +58,33 @@ def _loop() -> dict[str, Any]:
     from anthropic._streaming import AsyncStream, Stream
 
     from ._anthropic.loop import _known
+    from ._anthropic.profile import loop_form, reviewed_loop
 
-    known: dict[str, Any] = {
-        "sync": _known(Stream.__stream__) is False,
-        "async": _known(AsyncStream.__stream__) is True,
-    }
+    loops = {"sync": (Stream.__stream__, False), "async": (AsyncStream.__stream__, True)}
+    known = {name: _known(loop) is is_async for name, (loop, is_async) in loops.items()}
     if all(known.values()):
         return _path(True, **known)
     off = " and ".join(name for name, on in known.items() if not on)
+    differs = {
+        name: "".join(
+            list(
+                difflib.unified_diff(
+                    reviewed_loop(is_async).splitlines(True),
+                    (loop_form(loop) or "").splitlines(True),
+                    "reviewed",
+                    "installed",
+                )
+            )[:40]
+        )
+        for name, (loop, is_async) in loops.items()
+        if not known[name]
+    }
     return _path(
         False,
-        f"the installed SDK's {off} Stream.__stream__ is not one this version was written against: its own loop "
-        "runs (exact, slower)",
+        f"the installed SDK's {off} Stream.__stream__ is not the loop this version was reviewed against: its own loop "
+        "runs (exact, slower); `differs` shows where",
         **known,
+        differs=differs,
     )
 
 

@@ -22,18 +22,16 @@ SDK's loop, which is as exact and only slower. The stream gets the loop per stre
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import logging
 import sys
-import textwrap
 from collections.abc import AsyncIterator, Iterator
 from copy import copy
 from typing import Any, Callable
 
 from .events import JSON_FAST_LENGTH
 from .models import event_validator
-from .profile import STREAM_LOOPS, sdk
+from .profile import loop_form, reviewed_loop, sdk
 
 __all__ = ["take_over"]
 
@@ -42,12 +40,12 @@ _log = logging.getLogger("anthropic_eventstream")
 
 @functools.cache
 def _known(loop: Any) -> bool | None:
-    """Whether ``loop`` (a ``__stream__`` function) is a known async loop, a known sync one, or ``None``."""
-    try:
-        source = textwrap.dedent(inspect.getsource(loop))
-    except (OSError, TypeError):  # no source to recognise it by
+    """Whether ``loop`` (a ``__stream__`` function) is the reviewed async loop, the reviewed sync one, or
+    ``None`` (another loop, or no source to recognise it by), by its normalised form."""
+    form = loop_form(loop)
+    if form is None:
         return None
-    return STREAM_LOOPS.get(hashlib.sha256(source.encode()).hexdigest())
+    return next((is_async for is_async in (False, True) if form == reviewed_loop(is_async)), None)
 
 
 def take_over(stream: Any) -> bool:

@@ -5,11 +5,16 @@ its Bedrock decoder names chunk events (each asked of that decoder), its error c
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import io
 import itertools
 import json
+import textwrap
+import tokenize
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .._events.bedrock import EventSpec, Naming, chunk_frame
@@ -18,7 +23,17 @@ from .._events.sse import SSESpec
 from .._patching import SDKChangedError
 from .events import event_layout, fast_event_class
 
-__all__ = ["ACCUMULATE_PARAMETERS", "SDK", "STREAM_LOOPS", "SUPPORTED_RANGE", "bedrock_events", "sdk", "supported"]
+__all__ = [
+    "ACCUMULATE_PARAMETERS",
+    "REVIEWED_LOOPS",
+    "SDK",
+    "SUPPORTED_RANGE",
+    "bedrock_events",
+    "loop_form",
+    "reviewed_loop",
+    "sdk",
+    "supported",
+]
 
 #: The anthropic releases this version is written and tested against (``make ci`` runs the oldest, the newest and
 #: releases between). Outside it ``install()`` still checks every shape it patches and refuses what it does not
@@ -26,13 +41,40 @@ __all__ = ["ACCUMULATE_PARAMETERS", "SDK", "STREAM_LOOPS", "SUPPORTED_RANGE", "b
 SUPPORTED_RANGE = ">=0.40, <3"
 _SUPPORTED = ((0, 40), (3,))
 
-#: SHA-256 of the dedented source of the ``Stream.__stream__`` / ``AsyncStream.__stream__`` (value: whether it is
-#: the async one) that ``loop._events`` / ``loop._aevents`` follow, as reviewed (anthropic 2.12 to 2.16). Another
-#: loop runs as the SDK's own (``loop.take_over`` logs it, ``diagnostics()`` reports it).
-STREAM_LOOPS = {
-    "824db830d8585354e008ec16d2e20033ba9cb9cb360b8df9d3984cbcd00c6b88": False,
-    "a915db34101f3782fe65946f0784810af56155ee119b7973727651a23b2cb53a": True,
-}
+#: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.16) that ``loop._events`` /
+#: ``loop._aevents`` follow, in their normalised form (``loop_form``), kept in ``reviewed_loops/``. Another loop
+#: runs as the SDK's own (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
+REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
+
+
+def reviewed_loop(is_async: bool) -> str:
+    """The reviewed normalised form of the SDK's sync or async stream loop."""
+    return (REVIEWED_LOOPS / ("async.txt" if is_async else "sync.txt")).read_text(encoding="utf-8")
+
+
+def loop_form(function: Any) -> str | None:
+    """``function``'s source with what cannot change what it does taken out, so that a new SDK release that
+    only re-comments or re-spaces its loop is still recognised: comments, the docstring, blank lines and trailing
+    whitespace (the rest, indentation and the text inside lines included, is kept as it is). ``None`` without
+    source to read."""
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
+        return None
+    lines = source.splitlines()
+    for token in reversed(tokens):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            lines[row - 1] = lines[row - 1][:column]
+    body = getattr(tree.body[0], "body", None) if tree.body else None
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        for row in range(first.lineno, (first.end_lineno or first.lineno) + 1):
+            lines[row - 1] = ""
+    return "".join(line.rstrip() + "\n" for line in lines if line.strip())
+
 
 #: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
 #: and later); the wrapper passes whatever follows through unchanged.
