@@ -61,7 +61,7 @@ def _loop() -> dict[str, Any]:
     from ._anthropic.profile import loop_form, reviewed_loop
 
     loops = {"sync": (Stream.__stream__, False), "async": (AsyncStream.__stream__, True)}
-    known = {name: _known(loop) is is_async for name, (loop, is_async) in loops.items()}
+    known: dict[str, Any] = {name: _known(loop) is is_async for name, (loop, is_async) in loops.items()}
     if all(known.values()):
         return _path(True, **known)
     off = " and ".join(name for name, on in known.items() if not on)
