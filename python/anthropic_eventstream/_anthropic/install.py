@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .. import _backend
@@ -258,16 +259,19 @@ def _retry_loop_probe(cls: type) -> None:
         check(Patch(cls, name, lambda original: original, parameters=parameters))
 
 
-def _client_patches(
-    cls: type,
-    *,
-    is_bedrock: bool,
-    is_async: bool,
-    backend: str | None,
-    retry_before_content: bool = False,
-    stall_timeout: float | None = None,
-) -> list[Patch]:
+@dataclass(frozen=True)
+class Options:
+    """What ``install()`` and ``accelerate()`` are asked for (the stall timeout checked): the same for every class
+    they patch, and the key of ``accelerate()``'s subclasses."""
+
+    backend: str | None
+    retry_before_content: bool
+    stall_timeout: float | None
+
+
+def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, options: Options) -> list[Patch]:
     """What opting in changes on one client class."""
+    backend, retry_before_content, stall_timeout = options.backend, options.retry_before_content, options.stall_timeout
     sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
     if is_bedrock:
         bedrock_events()
@@ -366,19 +370,12 @@ def install(
 
     Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed, or
     if the SDK ships a client class that this would leave stock."""
-    stall_timeout = check_stall_timeout(stall_timeout)
+    options = Options(backend, retry_before_content, check_stall_timeout(stall_timeout))
     classes = _client_classes()
     patches = [
         patch
         for cls, is_bedrock, is_async in classes
-        for patch in _client_patches(
-            cls,
-            is_bedrock=is_bedrock,
-            is_async=is_async,
-            backend=backend,
-            retry_before_content=retry_before_content,
-            stall_timeout=stall_timeout,
-        )
+        for patch in _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
     ]
     _check_shipped({cls for cls, _, _ in classes}, {patch.name for patch in patches})
     _installed.apply(patches + _helper_patches())
@@ -395,16 +392,16 @@ def is_installed() -> bool:
     return _installed.active
 
 
-_ACCELERATED: dict[tuple[type, str | None, bool, float | None], type] = {}
+_ACCELERATED: dict[tuple[type, Options], type] = {}
 _accelerated_lock = threading.Lock()
 
 
-def _accelerated_class(cls: type, backend: str | None, retry_before_content: bool, stall_timeout: float | None) -> type:
+def _accelerated_class(cls: type, options: Options) -> type:
     """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and options): the same
     patches as ``install()``, made from what ``cls`` itself resolves (the SDK's originals, or a subclass's own
     overrides), held by the subclass itself."""
     with _accelerated_lock:
-        key = (cls, backend, retry_before_content, stall_timeout)
+        key = (cls, options)
         if key not in _ACCELERATED:
             covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
             base = next((c for c in cls.__mro__ if c in covered), None)
@@ -418,14 +415,7 @@ def _accelerated_class(cls: type, backend: str | None, retry_before_content: boo
                     )
                 raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
             is_bedrock, is_async = covered[base]
-            patches = _client_patches(
-                cls,
-                is_bedrock=is_bedrock,
-                is_async=is_async,
-                backend=backend,
-                retry_before_content=retry_before_content,
-                stall_timeout=stall_timeout,
-            )
+            patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
             namespace: dict[str, Any] = {patch.name: patch.make(check(patch)) for patch in patches}
             namespace.update(
                 __anthropic_eventstream_accelerated__=True,
@@ -452,9 +442,9 @@ def accelerate(
 
     The client's class becomes a subclass of its own class that holds the patches itself, so ``isinstance``
     checks keep working, and nothing ``install()`` / ``uninstall()`` do later changes it."""
-    stall_timeout = check_stall_timeout(stall_timeout)
+    options = Options(backend, retry_before_content, check_stall_timeout(stall_timeout))
     cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
-    client.__class__ = _accelerated_class(cls, backend, retry_before_content, stall_timeout)
+    client.__class__ = _accelerated_class(cls, options)
     return client
