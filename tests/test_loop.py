@@ -267,6 +267,9 @@ def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest
 
     report = ae.diagnostics()
     assert report["backend"] == ae.BACKEND and report["anthropic"] == anthropic.__version__
+    profile = report["sdk_profile"]
+    assert profile["in_range"] is True and set(profile["signatures"]) >= {"_make_sse_decoder", "_process_response"}
+    assert profile["signatures"]["_make_sse_decoder"] == "ok"
     assert report["native_decoder"]["on"] is (ae.BACKEND == "native")
     known = _sdk_loop._known(Stream.__stream__) is False
     assert report["stream_loop"]["on"] is (known and report["stream_loop"]["async"])

@@ -103,12 +103,29 @@ def _tool_input() -> dict[str, Any]:
     )
 
 
+def _profile(anthropic: Any) -> dict[str, Any]:
+    """The SDK profile's checks, each asked of the installed SDK: whether the release is in the supported range,
+    and for each internal the opt-in replaces on a client class, ``"ok"`` or what differs."""
+    from ._anthropic.profile import CLIENT_SIGNATURES, SUPPORTED_RANGE, supported
+    from ._patching import Patch, SDKChangedError, check
+
+    signatures = {}
+    for name, accepted in CLIENT_SIGNATURES.items():
+        try:
+            check(Patch(anthropic.Anthropic, name, lambda original: original, parameters=accepted))
+        except SDKChangedError as exc:
+            signatures[name] = str(exc)
+        else:
+            signatures[name] = "ok"
+    return {"supported_range": SUPPORTED_RANGE, "in_range": supported(anthropic.__version__), "signatures": signatures}
+
+
 def diagnostics() -> dict[str, Any]:
-    """For the installed anthropic SDK: each fast path (``native_decoder``, ``tagged_validators`` with how many
-    unions each event union's validator tags, ``stream_loop``, ``tool_input``) as ``{"on": bool, "why": ...}``
-    (``why`` only when off), and what is opted in now."""
+    """For the installed anthropic SDK: its profile (``sdk_profile``: the supported range, and each internal the
+    opt-in replaces, checked), each fast path (``native_decoder``, ``tagged_validators`` with how many unions
+    each event union's validator tags, ``stream_loop``, ``tool_input``) as ``{"on": bool, "why": ...}`` (``why``
+    only when off), and what is opted in now."""
     from ._anthropic.install import is_installed
-    from ._anthropic.profile import SUPPORTED_RANGE, supported
     from ._botocore.install import is_botocore_installed
 
     report: dict[str, Any] = {"backend": _backend.BACKEND, "native_decoder": _native()}
@@ -118,7 +135,10 @@ def diagnostics() -> dict[str, Any]:
         report["anthropic"] = None
         return report
     report["anthropic"] = anthropic.__version__
-    report["anthropic_supported"] = {"range": SUPPORTED_RANGE, "in_range": supported(anthropic.__version__)}
+    try:
+        report["sdk_profile"] = _profile(anthropic)
+    except Exception as exc:  # as for the fast paths below: say so, never raise
+        report["sdk_profile"] = {"why": f"cannot inspect the installed SDK: {type(exc).__name__}: {exc}"}
     for name, probe in (("tagged_validators", _validators), ("stream_loop", _loop), ("tool_input", _tool_input)):
         try:
             report[name] = probe()

@@ -28,7 +28,7 @@ from .._patching import Patch, Patches, SDKChangedError, check, describe
 from .decoders import AWSEventStreamDecoder, SSEDecoder
 from .loop import take_over
 from .models import fast_build, fast_process_response_data, forget
-from .profile import ACCUMULATE_PARAMETERS, bedrock_events, sdk
+from .profile import ACCUMULATE_PARAMETERS, CLIENT_SIGNATURES, HELPER_SIGNATURES, bedrock_events, sdk
 from .stall import check_stall_timeout
 from .streams import StreamDecoder
 from .tool_input import fast_accumulate_event
@@ -255,8 +255,8 @@ def _retry_loop_probe(cls: type) -> None:
     """``retry_before_content`` raises what it finds from ``_process_response``, so the SDK's retry loop must
     cover ``_process_response`` and decide by exception (``_should_retry_exception``). Older SDKs (anthropic
     0.40, say) retried only HTTP status errors, by recursion, outside it: there the flag is refused."""
-    for name, parameters in (("_should_retry_exception", "(self, err)"), ("_should_retry", "(self, response)")):
-        check(Patch(cls, name, lambda original: original, parameters=parameters))
+    for name in ("_should_retry_exception", "_should_retry"):
+        check(Patch(cls, name, lambda original: original, parameters=CLIENT_SIGNATURES[name]))
 
 
 @dataclass(frozen=True)
@@ -282,21 +282,21 @@ def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, options: Opt
             cls,
             "_make_sse_decoder",
             _drop_in_decoders(backend, stall_timeout),
-            parameters=("(self)", "(self, options)"),  # anthropic 2.16 passes the request's options
+            parameters=CLIENT_SIGNATURES["_make_sse_decoder"],
         ),
-        Patch(cls, "_make_status_error", _typed_status_error, parameters="(self, err_msg, *, body, response)"),
+        Patch(cls, "_make_status_error", _typed_status_error, parameters=CLIENT_SIGNATURES["_make_status_error"]),
         Patch(
             cls,
             "_process_response_data",
             lambda original: _ours(fast_process_response_data(original)),
-            parameters="(self, *, data, cast_to, response)",
+            parameters=CLIENT_SIGNATURES["_process_response_data"],
         ),
         Patch(
             cls,
             "_process_response",
             functools.partial(_stream_binding, is_async=is_async, retry_before_content=retry_before_content),
             kind="coroutine function" if is_async else "function",
-            parameters="(self, *, cast_to, options, response, stream, stream_cls, retries_taken)",
+            parameters=CLIENT_SIGNATURES["_process_response"],
         ),
     ]
 
@@ -314,8 +314,7 @@ def _helper_module_patches(module: Any) -> list[Patch]:
             module,
             "build",
             lambda original: _ours(fast_build(original)),
-            # anthropic 2.16 has the helper's own build (``model_construct``), still slower than a validator
-            parameters=("(base_model_cls, *args, **kwargs)", "(event_cls, *args, **fields)"),
+            parameters=HELPER_SIGNATURES["build"],  # 2.16's own build (model_construct) is slower than a validator
         )
     ]
     parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))

@@ -76,6 +76,23 @@ def loop_form(function: Any) -> str | None:
     return "".join(line.rstrip() + "\n" for line in lines if line.strip())
 
 
+#: The signatures of the SDK internals ``install()`` and ``accelerate()`` replace, each as the releases in
+#: ``SUPPORTED_RANGE`` have it (``_patching.describe``): a client class's, then the ``messages.stream()`` helper
+#: module's. Any other signature is a change this version does not know, and refused before anything is patched.
+CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "_make_sse_decoder": ("(self)", "(self, options)"),  # anthropic 2.16 passes the request's options
+    "_make_status_error": ("(self, err_msg, *, body, response)",),
+    "_process_response_data": ("(self, *, data, cast_to, response)",),
+    "_process_response": ("(self, *, cast_to, options, response, stream, stream_cls, retries_taken)",),
+    # the retry loop that ``retry_before_content`` goes through (anthropic >= 0.48: decided by exception)
+    "_should_retry_exception": ("(self, err)",),
+    "_should_retry": ("(self, response)",),
+}
+HELPER_SIGNATURES: dict[str, tuple[str, ...]] = {
+    # anthropic 2.16 has the helper's own build (``model_construct``)
+    "build": ("(base_model_cls, *args, **kwargs)", "(event_cls, *args, **fields)"),
+}
+
 #: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
 #: and later); the wrapper passes whatever follows through unchanged.
 ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
