@@ -329,3 +329,11 @@ def test_the_loop_is_recognised_through_comments_docstrings_and_blank_lines_but_
         rest.replace("    ", "  ", 1).replace("\n    ", "\n  "),  # another indentation is another program text
     ):
         assert _known(_loop_from_source(tmp_path, head + ":\n" + changed, f"changed_{is_async}_{len(changed)}")) is None
+
+
+def test_the_supported_range_is_read_from_release_numbers() -> None:
+    from anthropic_eventstream._anthropic.profile import supported
+
+    assert [supported(v) for v in ("0.39.9", "0.40.0", "0.125.0", "1.0.0rc1", "2.16.0", "3.0.0", "3.0.0a1")] == [
+        False, True, True, True, True, False, False,
+    ]  # fmt: skip
