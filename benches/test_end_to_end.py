@@ -1,6 +1,8 @@
 """Whole streams on mock transports, stock vs opted in: ``AnthropicBedrock`` and first-party ``Anthropic``
 ``messages.create(stream=True)`` (sync and async; targets >= 10x and >= 5x), the ``messages.stream()`` helper
-(>= 3x) and its tool input (8,000 deltas within 1.5x of 1,000 per event); boto3 and aiobotocore."""
+(>= 3x) and its tool input (8,000 deltas within 1.2x of 1,000 per event); the realistic answer (thinking,
+non-ASCII prose, code, citations, tool input, pings: >= 15x Bedrock, >= 7x first-party, >= 6x the helper,
+within 1.6x of the floor); boto3 and aiobotocore."""
 
 import pytest
 
@@ -11,6 +13,7 @@ CASES = [
     *_bench.first_party_cases(_bench.first_party_body()),
     *_bench.helper_cases(_bench.first_party_body()),
     *_bench.tool_input_cases(),
+    *_bench.realistic_cases(),
 ]
 
 
