@@ -284,7 +284,8 @@ def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest
     assert (
         off["on"] is False and off["sync"] is False and "not the loop this version was reviewed against" in off["why"]
     )
-    assert "-    cast_to = cast(Any, self._cast_to)" in off["differs"]["sync"] and "async" not in off["differs"]
+    assert "-    cast_to = cast(Any, self._cast_to)" in off["differs"]["sync"]
+    assert ("async" in off["differs"]) is not report["stream_loop"]["async"]  # the async loop is as it was
     body = testing.anthropic_sse(EVENTS[:3])
     with caplog.at_level(logging.DEBUG, logger="anthropic_eventstream"):
         list(ae.accelerate(testing.mock_anthropic_client(body)).messages.create(**REQUEST, stream=True))
