@@ -28,8 +28,13 @@ from typing import Any, Callable
 __all__ = ["ToolInput", "fast_accumulate_event"]
 
 _WHITESPACE = b" \t\n\r"
-#: What the lexer stops at: quotes and backslashes always; brackets and commas outside strings.
-_SIGNIFICANT = re.compile(rb'["\\{}\[\],]')
+#: What the lexer stops at outside strings: a quote (a string opens), brackets and commas.
+_STRUCTURE = re.compile(rb'["{}\[\],]')
+#: A string's body from where the lexer stands: up to its closing quote or the end of what has arrived, an
+#: escape being a backslash and the byte after it. One match skips a whole string, however many escapes a
+#: model's code or prose puts in it (the unrolled form, so that it needs no possessive quantifier: 3.9+).
+_STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
+_QUOTE, _COMMA, _ARRAY, _OBJECT = b'"'[0], b","[0], b"["[0], b"{"[0]
 
 
 class _Unfollowable(Exception):
@@ -46,7 +51,7 @@ class _Frame:
         self.kind = kind
         self.start = start
         self.key = key
-        self.members: Any = [] if kind == ord("[") else {}  # a list, or a dict inside an object
+        self.members: Any = [] if kind == _ARRAY else {}  # a list, or a dict inside an object
 
 
 class ToolInput:
@@ -85,32 +90,35 @@ class ToolInput:
         return value
 
     def _lex(self, from_json: Callable[..., Any]) -> None:
-        buffer, pos = self.buffer, self.lexed
-        while True:
-            if self.escaped:
-                if pos >= len(buffer):
+        buffer, pos, end = self.buffer, self.lexed, len(self.buffer)
+        if self.escaped and pos < end:  # the previous delta ended on a backslash: this byte is escaped
+            self.escaped, pos = False, pos + 1
+        while pos < end:
+            if self.inside:
+                pos = _STRING_BODY.match(buffer, pos).end()  # type: ignore[union-attr]  # it matches empty too
+                if pos == end:
                     break
-                self.escaped, pos = False, pos + 1
-            found = _SIGNIFICANT.search(buffer, pos)
+                if buffer[pos] == _QUOTE:
+                    self.inside, pos = False, pos + 1
+                else:  # a backslash, the last byte so far: what it escapes is in a later delta
+                    self.escaped, pos = True, end
+                continue
+            found = _STRUCTURE.search(buffer, pos)
             if found is None:
                 break
-            at, char = found.start(), buffer[found.start()]
-            pos = at + 1
-            if char == ord('"'):
-                self.inside = not self.inside
-            elif char == ord("\\"):
-                self.escaped = self.inside
-            elif self.inside:
-                continue
+            at = found.start()
+            char, pos = buffer[at], at + 1
+            if char == _QUOTE:
+                self.inside = True
             elif self.closed:
                 raise _Unfollowable
-            elif char in b"{[":
+            elif char == _OBJECT or char == _ARRAY:
                 self._open(from_json, char, at)
-            elif char == ord(","):
+            elif char == _COMMA:
                 self._complete(from_json, self._innermost(), at)
             else:
                 self._close(from_json, char, at)
-        self.lexed = len(buffer)
+        self.lexed = end
 
     def _innermost(self) -> _Frame:
         if not self.frames:
@@ -125,7 +133,7 @@ class ToolInput:
             return
         parent = self.frames[-1]
         key = None
-        if parent.kind == ord("{"):
+        if parent.kind == _OBJECT:
             head = bytes(self.buffer[parent.start : at])
             key = next(iter(self._parse(from_json, b"{" + head + b"null}", 1)))
         elif self.buffer[parent.start : at].strip(_WHITESPACE):
@@ -135,7 +143,7 @@ class ToolInput:
     def _complete(self, from_json: Callable[..., Any], frame: _Frame, end: int) -> None:
         """The member of ``frame`` that ends at ``end`` is complete: parsed once, kept."""
         text = bytes(self.buffer[frame.start : end])
-        if frame.kind == ord("["):
+        if frame.kind == _ARRAY:
             frame.members.append(self._parse(from_json, b"[" + text + b"]", 1)[0])
         else:
             frame.members.update(self._parse(from_json, b"{" + text + b"}", 1))
@@ -165,21 +173,21 @@ class ToolInput:
 
     def _partial(self, from_json: Callable[..., Any], frame: _Frame) -> Any:
         """``frame``'s members and what jiter makes of the one still arriving."""
-        bracket = b"[" if frame.kind == ord("[") else b"{"
+        bracket = b"[" if frame.kind == _ARRAY else b"{"
         try:
             tail = from_json(bracket + bytes(self.buffer[frame.start :]), partial_mode=True)
         except ValueError as exc:
             raise _Unfollowable from exc
         if len(tail) > 1:
             raise _Unfollowable
-        if frame.kind == ord("["):
+        if frame.kind == _ARRAY:
             return [*frame.members, *tail]
         return {**frame.members, **tail}
 
     @staticmethod
     def _with(frame: _Frame, key: Any, value: Any) -> Any:
         """A fresh copy of ``frame``'s members with its open member, ``value``, added."""
-        if frame.kind == ord("["):
+        if frame.kind == _ARRAY:
             return [*frame.members, value]
         return {**frame.members, key: value}
 

@@ -187,7 +187,8 @@ impl<R> Decoder<R> {
             }
             out.push(Event {
                 event: self.event.take(),
-                data: self.data.join("\n"),
+                // One data line (every Messages event) is moved, not copied: `join` would allocate anew.
+                data: if self.data.len() == 1 { self.data.pop().unwrap_or_default() } else { self.data.join("\n") },
                 id: self.last_event_id.clone(),
                 retry: self.retry.take(),
                 raw: mem::take(&mut self.raw),
