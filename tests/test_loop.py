@@ -64,16 +64,21 @@ def test_the_sdk_loop_is_taken_over_where_it_is_known(is_async: bool) -> None:
     assert "_iterator" not in vars(stock)
 
 
-def test_an_unknown_loop_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch, is_async: bool) -> None:
+@pytest.mark.parametrize("method", ["__stream__", "_iter_events"])
+def test_an_unknown_loop_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch, is_async: bool, method: str) -> None:
     from anthropic._streaming import AsyncStream, Stream
 
     cls = AsyncStream if is_async else Stream
-    original = cls.__stream__
+    original = getattr(cls, method)
 
-    def __stream__(self: Any) -> Any:  # a loop of another shape (here the SDK's, behind one more call)
+    def other(self: Any) -> Any:  # a loop (or reader) of another shape: here the SDK's, behind one more call
         return original(self)
 
-    monkeypatch.setattr(cls, "__stream__", __stream__)
+    monkeypatch.setattr(cls, method, other)
+    report = ae.diagnostics()["stream_loop"]
+    side = "async" if is_async else "sync"
+    assert report["on"] is False and report[side] is False
+    assert f"reviewed {cls.__name__}.{method}" in report["differs"][side]
     body = testing.anthropic_sse([*EVENTS[:1], EVENTS[16]])
     stream = _create(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
     assert getattr(vars(stream).get("_iterator"), "__name__", None) not in ("_events", "_aevents")

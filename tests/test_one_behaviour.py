@@ -231,3 +231,28 @@ def test_event_names_are_not_interned(backend: str) -> None:
     (event,) = ae.AWSEventStreamDecoder(backend).iter_bytes(iter([body]))
     assert event.event == name
     assert sys.intern("".join(list(name))) is not event.event
+
+
+# -- pairs: what the package's stream loop reads -------------------------------------------------------
+
+
+def test_bedrock_pairs_are_the_events_name_and_bytes_and_error_frames_stay_objects(backend: str) -> None:
+    frames = [
+        *testing.message_events("Hi there, ünïcode 🙂")[:4],
+        ODD_ERROR_FRAMES["not-json-payload"],
+        testing.exception_frame("throttlingException", "slow down"),
+    ]
+    body = testing.bedrock_stream(frames)
+    objects: list[Any] = []
+    for size in (len(body), 7, 1):
+        plain, decoder = (ae.AWSEventStreamDecoder(backend).decoder(pairs=pairs) for pairs in (False, True))
+        objects = [event for chunk in testing.split(body, size) for event in plain.feed(chunk)]
+        pairs = [pair for chunk in testing.split(body, size) for pair in decoder.feed(chunk)]
+        assert decoder.close() == []
+        assert len(pairs) == len(frames) == 6, size
+        for pair, event in zip(pairs[:4], objects[:4]):
+            assert pair == (event.event, event.data.encode()) and type(pair[1]) is bytes
+        for (name, error), event in zip(pairs[4:], objects[4:]):
+            assert name == event.event == "error"
+            assert type(error) is type(event) and error.json() == event.json()  # the status rides in the object
+    assert objects[5].json()["error"]["type"] == "throttlingException"

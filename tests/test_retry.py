@@ -186,3 +186,29 @@ def test_refused_if_the_retry_loop_changed(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ae.SDKChangedError, match="_should_retry_exception is missing"):
         ae.install(retry_before_content=True)
     assert not ae.is_installed()
+
+
+def test_events_read_ahead_are_replayed_through_the_packages_loop(retrying: str, kind: str, is_async: bool) -> None:
+    """Read-ahead decodes the first network chunks as the loop reads them (pairs, when the loop is taken over),
+    and the loop replays them before the rest: every event once, in order, with the content read ahead."""
+    from anthropic._streaming import AsyncStream, Stream
+
+    from anthropic_eventstream._anthropic.loop import _known
+
+    client = CLIENTS[kind](testing.Replies(body(kind, EVENTS)), is_async=is_async, chunk_size=48)
+
+    async def collect_async() -> tuple[Any, int, list[str]]:
+        stream = await client.messages.create(**REQUEST, stream=True)
+        return stream, len(stream._decoder._replay), [event.type async for event in stream]
+
+    if is_async:
+        stream, read_ahead, seen = asyncio.run(collect_async())
+    else:
+        stream = client.messages.create(**REQUEST, stream=True)
+        read_ahead = len(stream._decoder._replay)
+        seen = [event.type for event in stream]
+    assert read_ahead > 1 and seen == ALL  # several network chunks read ahead, then every event once
+    taken = _known(Stream.__stream__) is False and _known(AsyncStream.__stream__) is True
+    iterator = vars(stream)["_iterator"]
+    assert (iterator.__name__ in ("_events", "_aevents")) is taken
+    assert stream._decoder.pairs is taken and stream._decoder._replay == []  # replayed, and let go

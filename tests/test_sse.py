@@ -217,3 +217,40 @@ def test_pending_is_the_undispatched_last_event(backend: str) -> None:
     done.feed(b"data: 1\n\nid: 2\nretry: 5\n")
     done.close()
     assert done.pending() is None
+
+
+def our_pairs(chunks: list[bytes], backend: str) -> tuple[list[Any], type[Exception] | None, list[Any]]:
+    """The pairs a ``pairs=True`` decoder gives (what the package's stream loop reads), the error that ended them,
+    and the pairs that error carries."""
+    decoder = ae.SSEDecoder(backend).decoder(pairs=True)
+    pairs: list[Any] = []
+    try:
+        for chunk in chunks:
+            pairs += decoder.feed(chunk)
+        pairs += decoder.close()
+    except ae.InvalidSSE as exc:
+        return pairs, type(exc), exc.messages
+    return pairs, None, []
+
+
+@property_settings(300)
+@given(body=bodies, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6), bad=st.booleans())
+def test_pairs_are_the_events_name_and_data_bytes(body: bytes, cuts: list[int], bad: bool) -> None:
+    """With ``pairs``, each event the SDK's decoder gives is ``(event.event, event.data.encode())``: an empty name
+    is ``None`` as the SDK's constructor makes it, and an invalid line raises after the same events."""
+    if bad:
+        body += b"data: \xff\n\n"
+    chunks = cut(body, cuts)
+    events, error = stock_events(chunks)
+    expected = [(event["_event"], event["_data"].encode()) for event in events]
+    for backend in ("python", *(["native"] if _backend._native is not None else [])):
+        pairs, our_error, carried = our_pairs(chunks, backend)
+        assert (pairs + carried, our_error) == (expected, ae.InvalidSSE if error else None), backend
+        assert all(type(name) in (str, type(None)) and type(data) is bytes for name, data in pairs), backend
+
+
+def test_pairs_keep_what_the_end_of_stream_checks_read(backend: str) -> None:
+    decoder = ae.SSEDecoder(backend).decoder(pairs=True)
+    assert decoder.feed(b"event:\ndata: 1\n\nevent: message_stop\ndata: {}\n") == [(None, b"1")]
+    assert decoder.close() == []
+    assert decoder.pending() == ("message_stop", "{}")

@@ -33,6 +33,7 @@ TWINS: dict[Path, list[tuple[str, str]]] = {
         ("StreamDecoder._areplayed", "StreamDecoder._replayed"),
         ("StreamDecoder.aread_ahead", "StreamDecoder.read_ahead"),
         ("_aone_by_one", "_one_by_one"),
+        ("_aflat", "_flat"),
     ],
 }
 
@@ -51,6 +52,7 @@ RENAMES = {
     "aread_ahead": "read_ahead",
     "_aevents": "_events",
     "_aone_by_one": "_one_by_one",
+    "_aflat": "_flat",
     "is_async=True": "is_async=False",
 }
 

@@ -58,31 +58,32 @@ def _loop() -> dict[str, Any]:
     from anthropic._streaming import AsyncStream, Stream
 
     from ._anthropic.loop import _known
-    from ._anthropic.profile import loop_form, reviewed_loop
+    from ._anthropic.profile import LOOP_METHODS, loop_form, reviewed_loop
 
-    loops = {"sync": (Stream.__stream__, False), "async": (AsyncStream.__stream__, True)}
-    known: dict[str, Any] = {name: _known(loop) is is_async for name, (loop, is_async) in loops.items()}
-    if all(known.values()):
-        return _path(True, **known)
-    off = " and ".join(name for name, on in known.items() if not on)
-    differs = {
-        name: "".join(
-            list(
-                difflib.unified_diff(
-                    reviewed_loop(is_async).splitlines(True),
-                    (loop_form(loop) or "").splitlines(True),
-                    "reviewed",
-                    "installed",
+    sides = {"sync": (Stream, False), "async": (AsyncStream, True)}
+    differs: dict[str, str] = {}
+    for side, (cls, is_async) in sides.items():
+        diff: list[str] = []
+        for method in LOOP_METHODS:
+            function = getattr(cls, method, None)
+            if _known(function, method) is not is_async:
+                where = f"{cls.__name__}.{method}"
+                diff += difflib.unified_diff(
+                    reviewed_loop(is_async, method).splitlines(True),
+                    (loop_form(function) or "").splitlines(True),
+                    f"reviewed {where}",
+                    f"installed {where}",
                 )
-            )[:40]
-        )
-        for name, (loop, is_async) in loops.items()
-        if not known[name]
-    }
+        if diff:
+            differs[side] = "".join(diff[:40])
+    known: dict[str, Any] = {side: side not in differs for side in sides}
+    if not differs:
+        return _path(True, **known)
+    off = " and ".join(differs)
     return _path(
         False,
-        f"the installed SDK's {off} Stream.__stream__ is not the loop this version was reviewed against: its own loop "
-        "runs (exact, slower); `differs` shows where",
+        f"the installed SDK's {off} stream loop (Stream.__stream__ and the _iter_events it reads) is not the loop this "
+        "version was reviewed against: its own loop runs (exact, slower); `differs` shows where",
         **known,
         differs=differs,
     )

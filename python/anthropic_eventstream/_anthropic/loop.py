@@ -4,15 +4,19 @@ A stream's events reach the caller through ``Stream.__stream__``: for each serve
 (skip ``ping`` and unnamed events, raise an ``error`` event as the SDK's status error, skip empty data), then
 ``process_data(data=sse.json(), ...)``, which parses the event's JSON into dicts and lists only for pydantic to
 walk them again into the SDK's models. ``_events`` (and its async twin ``_aevents``) is that loop, rule for
-rule, with one difference: an event's model is validated from its JSON text in one pass (pydantic-core's
-``validate_json``, through the tagged validator of ``models``), which builds what validating the parsed
-dict builds; whatever it refuses goes the SDK's way, ``process_data(data=sse.json(), ...)``, unchanged. Only
-this package's events are read from their text (their ``json()`` is ``json.loads`` of it); events of another
-decoder, whose ``json()`` may be its own, go the SDK's way too.
+rule, with two differences:
 
-The loop is taken over only where the installed ``__stream__`` is one this module was written against,
-recognised by its source (``_KNOWN_LOOPS``); any other SDK, or a subclass with a loop of its own, keeps the
-SDK's loop, which is as exact and only slower. The stream gets the loop per stream (its ``_iterator``, a
+- it reads the events from the stream's decoder itself (``StreamDecoder.batches``, what the stream's
+  ``_iter_events`` reads, with the same checks), a network chunk's at a time and as ``(event, data)`` pairs: the
+  rules need nothing else of an event, so no ``ServerSentEvent`` is made and no generator runs per event;
+- an event's model is validated from its JSON bytes in one pass (pydantic-core's ``validate_json``, through the
+  tagged validator of ``models``), which builds what validating the parsed dict builds; whatever it refuses
+  goes the SDK's way, ``process_data(data=json.loads(text), ...)`` (what ``sse.json()`` is), unchanged.
+
+The loop is taken over only where the installed ``__stream__`` and ``_iter_events`` are the ones this module was
+written against, recognised by their source (``profile.reviewed_loop``), and the stream's decoder is this
+package's over one of its drop-ins; any other SDK, a subclass with a loop of its own, or another decoder keeps
+the SDK's loop, which is as exact and only slower. The stream gets the loop per stream (its ``_iterator``, a
 ``cached_property``, is filled in before first use), so no SDK class is patched for it.
 
 ``_events`` and ``_aevents`` are twins, as the SDK's two loops are: a generator cannot serve ``for`` and
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +36,8 @@ from typing import Any, Callable
 
 from .events import JSON_FAST_LENGTH
 from .models import event_validator
-from .profile import loop_form, reviewed_loop, sdk
+from .profile import loop_form, reviewed_loop
+from .streams import StreamDecoder
 
 __all__ = ["take_over"]
 
@@ -39,34 +45,48 @@ _log = logging.getLogger("anthropic_eventstream")
 
 
 @functools.cache
-def _known(loop: Any) -> bool | None:
-    """Whether ``loop`` (a ``__stream__`` function) is the reviewed async loop, the reviewed sync one, or
-    ``None`` (another loop, or no source to recognise it by), by its normalised form."""
+def _known(loop: Any, method: str = "__stream__") -> bool | None:
+    """Whether ``loop`` (a ``__stream__`` function, or the ``method`` named) is the reviewed async form, the
+    reviewed sync one, or ``None`` (another, or no source to recognise it by), by its normalised form."""
     form = loop_form(loop)
     if form is None:
         return None
-    return next((is_async for is_async in (False, True) if form == reviewed_loop(is_async)), None)
+    return next((is_async for is_async in (False, True) if form == reviewed_loop(is_async, method)), None)
+
+
+def _why_not(stream: Any) -> tuple[bool, str | None]:
+    """Whether ``stream``'s loop is the async one, and why this module's loop cannot run it (``None``: it can)."""
+    cls = type(stream)
+    is_async = _known(getattr(cls, "__stream__", None))
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    if is_async is None:
+        return False, f"{where}.__stream__ is not a loop this version knows"
+    if _known(getattr(cls, "_iter_events", None), "_iter_events") is not is_async:
+        return is_async, f"{where}._iter_events is not the reader this version knows"
+    decoder = getattr(stream, "_decoder", None)
+    if not isinstance(decoder, StreamDecoder) or not decoder.gives_pairs:
+        return is_async, "its decoder is not this package's over one of its drop-ins"
+    slot = inspect.getattr_static(cls, "_iterator", None)
+    if not isinstance(slot, functools.cached_property) or "_iterator" in vars(stream):
+        return is_async, "its _iterator is not the SDK's cached_property, or was made already"
+    return is_async, None
 
 
 def take_over(stream: Any) -> bool:
     """Gives ``stream`` (a new ``Stream`` / ``AsyncStream`` of an opted-in client) this module's loop, if the
-    loop its class runs is a known one and its iterator is not made yet; returns whether it did."""
-    cls = type(stream)
-    is_async = _known(getattr(cls, "__stream__", None))
-    slot = inspect.getattr_static(cls, "_iterator", None)
-    if is_async is None or not isinstance(slot, functools.cached_property) or "_iterator" in vars(stream):
-        if is_async is None:
-            why = f"{cls.__module__}.{cls.__qualname__}.__stream__ is not a loop this version knows"
-        else:
-            why = "its _iterator is not the SDK's cached_property, or was made already"
+    loop its class runs is a known one, its decoder this package's and its iterator not made yet; returns
+    whether it did."""
+    is_async, why = _why_not(stream)
+    if why is not None:
         _log.debug("anthropic_eventstream: the SDK's own stream loop runs for this stream (slower): %s", why)
         return False
+    stream._decoder.pairs = True
     # As the SDK's own ``_iterator``: on a copy, so that the running loop does not keep the stream alive.
     stream.__dict__["_iterator"] = (_aevents if is_async else _events)(copy(stream))
     return True
 
 
-def _model_from_text(process_data: Any, cast_to: Any) -> Callable[[str], Any] | None:
+def _model_from_text(process_data: Any, cast_to: Any) -> Callable[[bytes], Any] | None:
     """``validate_json`` of ``cast_to``'s tagged validator, where the client's ``process_data`` is this package's
     (which builds the same as that validator for what it accepts); ``None`` where it is not."""
     if not getattr(getattr(process_data, "__func__", None), "__anthropic_eventstream__", False):
@@ -75,48 +95,48 @@ def _model_from_text(process_data: Any, cast_to: Any) -> Callable[[str], Any] | 
     return None if validator is None else validator.validate_json
 
 
-def _status_error(stream: Any, sse: Any) -> Exception:
-    """The SDK's exception for an ``error`` event, as its loop makes it."""
-    body = sse.data
+def _status_error(stream: Any, data: Any) -> Exception:
+    """The SDK's exception for an ``error`` event, as its loop makes it: from the event's data (a pair's bytes),
+    or from the event itself (an exception or error frame's, whose ``json()`` keeps the frame's status)."""
+    text = data.decode() if isinstance(data, bytes) else data.data
+    body: Any = text
     try:
-        body = sse.json()
+        body = json.loads(text) if isinstance(data, bytes) else data.json()
         message = f"{body}"
     except Exception:
-        message = sse.data or f"Error code: {stream.response.status_code}"
+        message = text or f"Error code: {stream.response.status_code}"
     error: Exception = stream._client._make_status_error(message, body=body, response=stream.response)
     return error
 
 
 # Generated by tools/unasync.py from ``_aevents``: edit that, then run `make unasync`.
 def _events(stream: Any) -> Iterator[Any]:
-    """The SDK's ``__stream__``, with models validated from their JSON text."""
+    """The SDK's ``__stream__``, with models validated from their JSON bytes."""
     cast_to = stream._cast_to
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
-    ours = sdk().sse.event_class
-    iterator = stream._iter_events()
+    batches = stream._decoder.batches(response)
     if (observer := stream._observer) is not None:
         observer.begin()
     try:
-        for sse in iterator:
-            name = sse.event
-            if name == "ping" or name is None:
-                continue
-            if name == "error":
-                raise _status_error(stream, sse)
-            text = sse.data
-            if not text:
-                continue
-            if from_text is not None and type(sse) is ours and len(text) < JSON_FAST_LENGTH:
-                try:
-                    model = from_text(text)
-                except Exception:  # refused: the SDK's way decides, errors included
-                    pass
-                else:
-                    yield model
+        for batch in batches:
+            for name, data in batch:
+                if name == "ping" or name is None:
                     continue
-            yield process_data(data=sse.json(), cast_to=cast_to, response=response)
+                if name == "error":
+                    raise _status_error(stream, data)
+                if not data:
+                    continue
+                if from_text is not None and len(data) < JSON_FAST_LENGTH:
+                    try:
+                        model = from_text(data)
+                    except Exception:  # refused: the SDK's way decides, errors included
+                        pass
+                    else:
+                        yield model
+                        continue
+                yield process_data(data=json.loads(data.decode()), cast_to=cast_to, response=response)
         if (observer := stream._observer) is not None:
             observer.end("read")
     except Exception as err:
@@ -131,34 +151,32 @@ def _events(stream: Any) -> Iterator[Any]:
 
 
 async def _aevents(stream: Any) -> AsyncIterator[Any]:
-    """The SDK's ``__stream__``, with models validated from their JSON text."""
+    """The SDK's ``__stream__``, with models validated from their JSON bytes."""
     cast_to = stream._cast_to
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
-    ours = sdk().sse.event_class
-    iterator = stream._iter_events()
+    batches = stream._decoder.abatches(response)
     if (observer := stream._observer) is not None:
         observer.begin()
     try:
-        async for sse in iterator:
-            name = sse.event
-            if name == "ping" or name is None:
-                continue
-            if name == "error":
-                raise _status_error(stream, sse)
-            text = sse.data
-            if not text:
-                continue
-            if from_text is not None and type(sse) is ours and len(text) < JSON_FAST_LENGTH:
-                try:
-                    model = from_text(text)
-                except Exception:  # refused: the SDK's way decides, errors included
-                    pass
-                else:
-                    yield model
+        async for batch in batches:
+            for name, data in batch:
+                if name == "ping" or name is None:
                     continue
-            yield process_data(data=sse.json(), cast_to=cast_to, response=response)
+                if name == "error":
+                    raise _status_error(stream, data)
+                if not data:
+                    continue
+                if from_text is not None and len(data) < JSON_FAST_LENGTH:
+                    try:
+                        model = from_text(data)
+                    except Exception:  # refused: the SDK's way decides, errors included
+                        pass
+                    else:
+                        yield model
+                        continue
+                yield process_data(data=json.loads(data.decode()), cast_to=cast_to, response=response)
         if (observer := stream._observer) is not None:
             observer.end("read")
     except Exception as err:

@@ -25,6 +25,7 @@ from .events import event_layout, fast_event_class
 
 __all__ = [
     "ACCUMULATE_PARAMETERS",
+    "LOOP_METHODS",
     "REVIEWED_LOOPS",
     "SDK",
     "SUPPORTED_RANGE",
@@ -42,14 +43,21 @@ SUPPORTED_RANGE = ">=0.40, <3"
 _SUPPORTED = ((0, 40), (3,))
 
 #: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.16) that ``loop._events`` /
-#: ``loop._aevents`` follow, in their normalised form (``loop_form``), kept in ``reviewed_loops/``. Another loop
-#: runs as the SDK's own (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
+#: ``loop._aevents`` follow, and the ``_iter_events`` each reads its events from (which those loops read from the
+#: stream's decoder themselves), in their normalised form (``loop_form``), kept in ``reviewed_loops/``. Another
+#: loop runs as the SDK's own (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
 REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
 
+#: The stream methods ``loop`` takes the place of, each with its reviewed forms' file names (sync, async).
+LOOP_METHODS = {
+    "__stream__": ("sync.txt", "async.txt"),
+    "_iter_events": ("iter_events_sync.txt", "iter_events_async.txt"),
+}
 
-def reviewed_loop(is_async: bool) -> str:
-    """The reviewed normalised form of the SDK's sync or async stream loop."""
-    return (REVIEWED_LOOPS / ("async.txt" if is_async else "sync.txt")).read_text(encoding="utf-8")
+
+def reviewed_loop(is_async: bool, method: str = "__stream__") -> str:
+    """The reviewed normalised form of the SDK's sync or async ``method`` (one of ``LOOP_METHODS``)."""
+    return (REVIEWED_LOOPS / LOOP_METHODS[method][is_async]).read_text(encoding="utf-8")
 
 
 def loop_form(function: Any) -> str | None:

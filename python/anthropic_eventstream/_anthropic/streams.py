@@ -1,13 +1,17 @@
 """One stream, as an opted-in client streams it: ``StreamDecoder`` wraps the SSE decoder underneath with the
 stream's integrity check (a Messages stream must end with ``message_stop``), raises a broken or incomplete stream
 as the SDK's ``APIConnectionError``, and can read the first events ahead for ``retry_before_content``.
+
+It gives the events two ways: one by one as the SDK's ``ServerSentEvent`` objects (``iter_bytes``, for the SDK's
+own stream loop), or a network chunk's at a time as ``(event, data)`` pairs (``batches``, for this package's
+loop, which needs nothing else of an event: no object is made, and the data stays the bytes it arrived as).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from .._errors import EventStreamError, IncompleteStreamError, StalledStreamError
 from . import stall
@@ -21,34 +25,48 @@ if TYPE_CHECKING:
 __all__ = ["StreamDecoder"]
 
 
-def _event_type(event: Any) -> str | None:
+#: An event as this package's loop reads it (``batches``): its name, and its data as UTF-8 bytes (for an
+#: exception or error frame's event, the event itself: its ``json()`` keeps the frame's status).
+Pair = tuple[Optional[str], Any]
+
+#: An event as the integrity check reads it: its name and its data (text, or a pair's data).
+Fields = tuple[Optional[str], Any]
+
+
+def _fields(event: Any) -> Fields:
+    """An event's name and data: a pair as it is, an SSE object's attributes."""
+    return event if type(event) is tuple else (event.event, event.data)
+
+
+def _event_type(fields: Fields) -> str | None:
     """The Messages event type of an SSE: its name, or for SDKs that name every chunk ``completion`` (and
     for unnamed events), the ``type`` in its data."""
-    if event.event not in ("completion", None):
-        return event.event  # type: ignore[no-any-return]
+    name, data = fields
+    if name not in ("completion", None):
+        return name
     try:
-        data = json.loads(event.data)
+        value = json.loads(data.decode() if isinstance(data, bytes) else data)
     except (ValueError, RecursionError, TypeError):
         return None
-    kind = data.get("type") if isinstance(data, dict) else None
-    return kind if isinstance(kind, str) else event.event
+    kind = value.get("type") if isinstance(value, dict) else None
+    return kind if isinstance(kind, str) else name
 
 
-def _is_ping(event: Any) -> bool:
+def _is_ping(fields: Fields) -> bool:
     """Whether an SSE is a ``ping`` (for SDKs that name every chunk ``completion``, read from its data)."""
-    name = event.event
-    return name == "ping" or (name in ("completion", None) and _event_type(event) == "ping")
+    name = fields[0]
+    return name == "ping" or (name in ("completion", None) and _event_type(fields) == "ping")
 
 
 class _Seen:
-    """What the integrity check needs of a stream: its first event and its last one that is not a ``ping``,
-    learned a batch of events (one network chunk's) at a time."""
+    """What the integrity check needs of a stream: its first event and its last one that is not a ``ping`` (their
+    ``_fields``), learned a batch of events (one network chunk's) at a time."""
 
     __slots__ = ("first", "last")
 
     def __init__(self) -> None:
-        self.first: Any = None
-        self.last: Any = None
+        self.first: Fields | None = None
+        self.last: Fields | None = None
 
     def add(self, events: Sequence[Any]) -> bool:
         """Learns a batch; returns whether it holds an event that is not a ``ping`` (progress, to the stall
@@ -56,10 +74,11 @@ class _Seen:
         if not events:
             return False
         if self.first is None:
-            self.first = events[0]
+            self.first = _fields(events[0])
         for event in reversed(events):
-            if not _is_ping(event):
-                self.last = event
+            fields = _fields(event)
+            if not _is_ping(fields):
+                self.last = fields
                 return True
         return False
 
@@ -71,12 +90,12 @@ class _Seen:
         event arrived; one cut inside its data does not."""
         if self.first is None:
             raise IncompleteStreamError("the response ended without any event: the answer is missing")
-        if _event_type(self.first) == "message_start" and _event_type(self.last) != "message_stop":
+        last = None if self.last is None else _event_type(self.last)
+        if _event_type(self.first) == "message_start" and last != "message_stop":
             if pending is not None and _is_message_stop(*pending):
                 return
             raise IncompleteStreamError(
-                f"the stream ended after a {_event_type(self.last)!r} event, without 'message_stop': "
-                "the answer is incomplete"
+                f"the stream ended after a {last!r} event, without 'message_stop': the answer is incomplete"
             )
 
 
@@ -118,11 +137,14 @@ class StreamDecoder:
         #: the stream's request and response, set by the client once the stream exists (see ``_bind_request``)
         self.request: Any = None
         self.response: Any = None
-        #: events read ahead, to be replayed first; then the running source they came from
-        self._replay: list[Any] = []
+        #: batches of events read ahead, to be replayed first; then the running source they came from
+        self._replay: list[Sequence[Any]] = []
         self._source: Any = None
         #: an error found while reading ahead that is not to be retried: raised after the replay
         self._failure: Exception | None = None
+        #: whether the events are decoded as ``(event, data)`` pairs, for ``batches`` (``loop.take_over`` sets
+        #: it, before anything is read); otherwise as the SDK's objects, for ``iter_bytes``
+        self.pairs = False
 
     def _broken(self, exc: Exception, watch: Watch | None) -> tuple[Exception, Exception]:
         """The SDK's exception for what ended the stream (``exc``, raised while reading it), and its cause."""
@@ -141,14 +163,21 @@ class StreamDecoder:
     def _decoder(self) -> Any:
         """A fresh backend decoder, for one of this package's drop-ins; ``None`` for another decoder."""
         inner = self._inner
-        return inner.decoder() if isinstance(inner, DropInDecoder) else None
+        return inner.decoder(pairs=self.pairs) if isinstance(inner, DropInDecoder) else None
+
+    @property
+    def gives_pairs(self) -> bool:
+        """Whether this decoder can give its stream's events as pairs (``batches``): over one of this package's
+        drop-ins (another decoder gives its own objects), before anything is read."""
+        return isinstance(self._inner, DropInDecoder) and self._source is None
 
     # Generated by tools/unasync.py from ``_achecked``: edit that, then run `make unasync`.
-    def _checked(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+    def _checked(self, iterator: Iterator[bytes]) -> Iterator[Sequence[Any]]:
+        """The events of each network chunk (pairs, with ``pairs``), with the stream's checks."""
         seen = _Seen()
         decoder = self._decoder()
         watch = None if self._stall_timeout is None else stall.watch(self._stall_timeout, self.response, is_async=False)
-        source: Iterator[Sequence[ServerSentEvent]]
+        source: Iterator[Sequence[Any]]
         if decoder is not None:
             source = batches(decoder, iterator)
         else:
@@ -157,14 +186,14 @@ class StreamDecoder:
             for events in source:
                 if watch is None:
                     seen.add(events)
-                    yield from events
+                    yield events
                     continue
                 if seen.add(events):
                     watch.progress()
                 elif watch.expired():
                     raise stalled(watch.limit)
                 watch.pause()
-                yield from events
+                yield events
                 watch.resume()
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
@@ -176,13 +205,14 @@ class StreamDecoder:
             if watch is not None:
                 watch.cancel()
 
-    async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    async def _achecked(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[Sequence[Any]]:
+        """The events of each network chunk (pairs, with ``pairs``), with the stream's checks."""
         seen = _Seen()
         decoder = self._decoder()
         watch = None if self._stall_timeout is None else stall.watch(self._stall_timeout, self.response, is_async=True)
         if watch is not None:  # unasync: drop
             iterator = stall.within(iterator, watch)  # unasync: drop
-        source: AsyncIterator[Sequence[ServerSentEvent]]
+        source: AsyncIterator[Sequence[Any]]
         if decoder is not None:
             source = abatches(decoder, iterator)
         else:
@@ -191,16 +221,14 @@ class StreamDecoder:
             async for events in source:
                 if watch is None:
                     seen.add(events)
-                    for event in events:
-                        yield event
+                    yield events
                     continue
                 if seen.add(events):
                     watch.progress()
                 elif watch.expired():
                     raise stalled(watch.limit)
                 watch.pause()
-                for event in events:
-                    yield event
+                yield events
                 watch.resume()
             if watch is not None and watch.fired:
                 raise stalled(watch.limit)
@@ -213,43 +241,49 @@ class StreamDecoder:
                 watch.cancel()
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
-        if self._source is None:  # nothing read ahead: the checked events themselves, one generator less
-            return self._checked(iterator)
-        return self._replayed()
+        """The events one by one, as the SDK's ``ServerSentEvent`` objects: what the SDK's own loop reads."""
+        return _flat(self._checked(iterator) if self._source is None else self._replayed())
 
     def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
-        if self._source is None:
-            return self._achecked(iterator)
-        return self._areplayed()
+        return _aflat(self._achecked(iterator) if self._source is None else self._areplayed())
+
+    def batches(self, response: Any) -> Iterator[Sequence[Pair]]:
+        """The events of ``response`` a network chunk at a time, as ``(event, data)`` pairs (``pairs`` set before
+        the first read): what this package's loop reads, in place of the stream's ``_iter_events``."""
+        return self._checked(response.iter_bytes()) if self._source is None else self._replayed()
+
+    def abatches(self, response: Any) -> AsyncIterator[Sequence[Pair]]:
+        return self._achecked(response.aiter_bytes()) if self._source is None else self._areplayed()
 
     # Generated by tools/unasync.py from ``_areplayed``: edit that, then run `make unasync`.
-    def _replayed(self) -> Iterator[ServerSentEvent]:
+    def _replayed(self) -> Iterator[Sequence[Any]]:
         yield from self._replay
         self._replay = []
         if self._failure is not None:
             raise self._failure
         yield from self._source
 
-    async def _areplayed(self) -> AsyncIterator[ServerSentEvent]:
-        for event in self._replay:
-            yield event
+    async def _areplayed(self) -> AsyncIterator[Sequence[Any]]:
+        for events in self._replay:
+            yield events
         self._replay = []
         if self._failure is not None:
             raise self._failure
-        async for event in self._source:
-            yield event
+        async for events in self._source:
+            yield events
 
     # Generated by tools/unasync.py from ``aread_ahead``: edit that, then run `make unasync`.
     def read_ahead(self, response: Any) -> Any:
         """Reads events until the first content event; returns the error that came first (an ``error``
-        event's body, or the SDK's exception for a broken, incomplete or stalled stream or a transport error),
-        if one did."""
+        event, as the SDK's ``ServerSentEvent``, or the SDK's exception for a broken, incomplete or stalled
+        stream or a transport error), if one did."""
         self._source = self._checked(response.iter_bytes())
         try:
-            for event in self._source:
-                self._replay.append(event)
-                if event.event == "error" or _event_type(event) not in _BEFORE_CONTENT:
-                    return event if event.event == "error" else None
+            for events in self._source:
+                self._replay.append(events)
+                found = _content_or_error(events)
+                if found is not _NOTHING_YET:
+                    return found
         except Exception as exc:
             self._failure = exc
             return exc
@@ -257,18 +291,38 @@ class StreamDecoder:
 
     async def aread_ahead(self, response: Any) -> Any:
         """Reads events until the first content event; returns the error that came first (an ``error``
-        event's body, or the SDK's exception for a broken, incomplete or stalled stream or a transport error),
-        if one did."""
+        event, as the SDK's ``ServerSentEvent``, or the SDK's exception for a broken, incomplete or stalled
+        stream or a transport error), if one did."""
         self._source = self._achecked(response.aiter_bytes())
         try:
-            async for event in self._source:
-                self._replay.append(event)
-                if event.event == "error" or _event_type(event) not in _BEFORE_CONTENT:
-                    return event if event.event == "error" else None
+            async for events in self._source:
+                self._replay.append(events)
+                found = _content_or_error(events)
+                if found is not _NOTHING_YET:
+                    return found
         except Exception as exc:
             self._failure = exc
             return exc
         return None
+
+
+_NOTHING_YET = object()
+
+
+def _content_or_error(events: Sequence[Any]) -> Any:
+    """What reading ahead stops at in a batch: its first ``error`` event (an SDK event: made from a pair's data,
+    or the event in a pair's data's place), or ``None`` at its first content event; ``_NOTHING_YET`` if it has
+    neither."""
+    for event in events:
+        fields = _fields(event)
+        if fields[0] == "error":
+            data = fields[1]
+            if type(event) is not tuple:
+                return event
+            return sdk().sse.event_class(event="error", data=data.decode()) if isinstance(data, bytes) else data
+        if _event_type(fields) not in _BEFORE_CONTENT:
+            return None
+    return _NOTHING_YET
 
 
 def _failures() -> tuple[type[Exception], ...]:
@@ -291,3 +345,15 @@ def _one_by_one(events: Iterator[ServerSentEvent]) -> Iterator[Sequence[ServerSe
 async def _aone_by_one(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Sequence[ServerSentEvent]]:
     async for event in events:
         yield (event,)
+
+
+# Generated by tools/unasync.py from ``_aflat``: edit that, then run `make unasync`.
+def _flat(batches: Iterator[Sequence[Any]]) -> Iterator[Any]:
+    for events in batches:
+        yield from events
+
+
+async def _aflat(batches: AsyncIterator[Sequence[Any]]) -> AsyncIterator[Any]:
+    async for events in batches:
+        for event in events:
+            yield event

@@ -51,10 +51,14 @@ def _piece_end(data: bytes, start: int) -> int:
 
 
 class SSEDecoder:
-    """Bytes in, the SDK's ``ServerSentEvent`` objects (as ``spec`` describes them) out."""
+    """Bytes in, the SDK's ``ServerSentEvent`` objects (as ``spec`` describes them) out; with ``pairs``, each
+    event as the pair ``(event, data)`` the package's stream loop reads (the name as the SDK's constructor keeps
+    it, the data as UTF-8 bytes), with no object made."""
 
-    def __init__(self, spec: SSESpec, /, *, max_event_length: int) -> None:
+    def __init__(self, spec: SSESpec, /, *, max_event_length: int, pairs: bool = False) -> None:
         self._spec = spec
+        self._pairs = pairs
+        self._keep_raw = spec.keep_raw and not pairs
         self._max = max_event_length
         self._block = bytearray()
         self._block_offset = 0
@@ -135,18 +139,22 @@ class SSEDecoder:
             if not self._event and not self._data and not self._last_event_id and self._retry is None:
                 self._raw = []
                 return
+            if self._pairs:
+                out.append((self._event or None, "\n".join(self._data).encode()))
+                self._event, self._data, self._retry, self._raw = None, [], None, []
+                return
             fields: dict[str, Any] = {
                 "event": self._event,
                 "data": "\n".join(self._data),
                 "id": self._last_event_id,
                 "retry": self._retry,
             }
-            if self._spec.keep_raw:
+            if self._keep_raw:
                 fields["raw"] = self._raw
             out.append(self._spec.event_class(**fields))
             self._event, self._data, self._retry, self._raw = None, [], None, []
             return
-        if self._spec.keep_raw:
+        if self._keep_raw:
             self._raw.append(line)
         if line.startswith(":"):
             return

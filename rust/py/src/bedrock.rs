@@ -8,13 +8,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use eventstream_core::bedrock::{self, Chunk, Naming};
 use eventstream_core::Limits;
 
 use crate::errors::{is_event_stream_error, raise_again, to_py_err};
-use crate::event::{EventBuilder, Fields};
+use crate::event::{pair_of, EventBuilder, Fields};
 use crate::input::{backing, run};
 use crate::message::Pending;
 
@@ -45,17 +45,20 @@ pub struct BedrockDecoder {
     failed: Option<PyErr>,
     /// The decoded JSON of the events of one `feed` call, back to back.
     arena: Vec<u8>,
+    /// Events as `(event, data)` pairs (`EventBuilder::pair`), for the package's stream loop.
+    pairs: bool,
 }
 
 #[pymethods]
 impl BedrockDecoder {
     #[new]
-    #[pyo3(signature = (spec, /, *, max_headers_length, max_payload_length))]
+    #[pyo3(signature = (spec, /, *, max_headers_length, max_payload_length, pairs = false))]
     fn new(
         py: Python<'_>,
         spec: &Bound<'_, PyAny>,
         max_headers_length: u64,
         max_payload_length: u64,
+        pairs: bool,
     ) -> PyResult<Self> {
         let naming = match spec.getattr("naming")?.extract::<String>()?.as_str() {
             "type" => Naming::Type,
@@ -70,6 +73,7 @@ impl BedrockDecoder {
             reference: spec.getattr("reference")?.unbind(),
             failed: None,
             arena: Vec::new(),
+            pairs,
         })
     }
 
@@ -127,6 +131,10 @@ impl BedrockDecoder {
             match item {
                 Item::Event(chunk) => {
                     let name = self.naming.event_name(chunk.event_type(arena));
+                    if self.pairs {
+                        events.append(self.events.pair(py, Some(name), chunk.json(arena).as_bytes())?)?;
+                        continue;
+                    }
                     let fields = Fields { name: Some(name), data: chunk.json(arena), id: None, retry: None, raw: &[] };
                     events.append(self.events.build(py, fields)?)?;
                 }
@@ -135,13 +143,22 @@ impl BedrockDecoder {
                     let message = pending.into_message(py, input).into_pyobject(py)?;
                     let payload = message.getattr(intern!(py, "payload"))?.cast_into::<PyBytes>()?;
                     let event = self.reference.bind(py).call1((payload, offset))?;
-                    if !event.is_none() {
+                    if self.pairs && !event.is_none() {
+                        events.append(pair_of(py, &event)?)?;
+                    } else if !event.is_none() {
                         events.append(event)?;
                     }
                 }
                 Item::Error(pending) => {
                     let message = pending.into_message(py, input);
-                    events.append(self.error_event.bind(py).call1((message,))?)?;
+                    let event = self.error_event.bind(py).call1((message,))?;
+                    if self.pairs {
+                        // The event itself in the data's place: its `json()` carries the frame's status.
+                        let name = event.getattr(intern!(py, "event"))?;
+                        events.append(PyTuple::new(py, [name, event])?)?;
+                    } else {
+                        events.append(event)?;
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyType};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 /// One attribute of the SDK's `ServerSentEvent`, as its constructor sets it.
 enum Attribute {
@@ -112,6 +112,17 @@ impl EventBuilder {
         })
     }
 
+    /// An event as the pair `(event, data)` that the package's stream loop reads: the name as the SDK's
+    /// constructor keeps it (an empty one is `None`), the data as its UTF-8 bytes. No `ServerSentEvent` is
+    /// made: the loop needs only these two, and building the object was a third of an event's decoding.
+    pub fn pair<'py>(&mut self, py: Python<'py>, name: Option<&str>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+        let name = match name {
+            Some(name) if !name.is_empty() => self.names.get(py, name).into_any(),
+            _ => py.None().into_bound(py),
+        };
+        PyTuple::new(py, [name, PyBytes::new(py, data).into_any()])
+    }
+
     pub fn build<'py>(&mut self, py: Python<'py>, fields: Fields<'_, 'py>) -> PyResult<Bound<'py, PyAny>> {
         let raw = raw_lines(py, &mut self.lines, fields.raw)?;
         let class = self.class.bind(py);
@@ -145,4 +156,13 @@ impl EventBuilder {
         }
         Ok(event)
     }
+}
+
+/// The pair of an event built elsewhere (a Python callable's: a chunk of the reference, an error frame's
+/// event), read from its `event` and `data`.
+pub fn pair_of<'py>(py: Python<'py>, event: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    let name = event.getattr(intern!(py, "event"))?;
+    let data = event.getattr(intern!(py, "data"))?;
+    let data = data.cast::<PyString>()?.to_cow()?;
+    PyTuple::new(py, [name, PyBytes::new(py, data.as_bytes()).into_any()])
 }

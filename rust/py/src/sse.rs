@@ -43,20 +43,23 @@ pub struct SseDecoder {
     /// The error that spent this decoder, raised again (afresh) by every later call.
     failed: Option<PyErr>,
     decoded: Vec<sse::Event<Py<PyAny>>>,
+    /// Events as `(event, data)` pairs (`EventBuilder::pair`), for the package's stream loop.
+    pairs: bool,
 }
 
 #[pymethods]
 impl SseDecoder {
     #[new]
-    #[pyo3(signature = (spec, /, *, max_event_length))]
-    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>, max_event_length: u64) -> PyResult<Self> {
-        let keep_raw = spec.getattr("keep_raw")?.extract::<bool>()?;
+    #[pyo3(signature = (spec, /, *, max_event_length, pairs = false))]
+    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>, max_event_length: u64, pairs: bool) -> PyResult<Self> {
+        let keep_raw = !pairs && spec.getattr("keep_raw")?.extract::<bool>()?;
         Ok(Self {
             inner: sse::Decoder::new(max_event_length, keep_raw),
             events: EventBuilder::from_spec(py, spec, true, keep_raw)?,
             retry: spec.getattr("retry")?.unbind(),
             failed: None,
             decoded: Vec::new(),
+            pairs,
         })
     }
 
@@ -96,6 +99,9 @@ impl SseDecoder {
         let result = run(&mut self.inner, &mut retry, &mut decoded);
         let events = PyList::empty(py);
         let built = decoded.drain(..).try_for_each(|event| {
+            if self.pairs {
+                return events.append(self.events.pair(py, event.event.as_deref(), event.data.as_bytes())?);
+            }
             let fields = Fields {
                 name: event.event.as_deref(),
                 data: &event.data,
