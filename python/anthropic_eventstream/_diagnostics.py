@@ -68,14 +68,15 @@ def _loop() -> dict[str, Any]:
             function = getattr(cls, method, None)
             if _known(function, method) is not is_async:
                 where = f"{cls.__name__}.{method}"
-                diff += difflib.unified_diff(
+                lines = difflib.unified_diff(
                     reviewed_loop(is_async, method).splitlines(True),
                     (loop_form(function) or "").splitlines(True),
                     f"reviewed {where}",
                     f"installed {where}",
                 )
+                diff += list(lines)[:40]  # each method's start, so that a long diff does not hide the other's
         if diff:
-            differs[side] = "".join(diff[:40])
+            differs[side] = "".join(diff)
     known: dict[str, Any] = {side: side not in differs for side in sides}
     if not differs:
         return _path(True, **known)
