@@ -29,16 +29,14 @@ __all__ = ["StreamDecoder"]
 #: exception or error frame's event, the event itself: its ``json()`` keeps the frame's status).
 Pair = tuple[Optional[str], Any]
 
-#: An event as the integrity check reads it: its name and its data (text, or a pair's data).
-Fields = tuple[Optional[str], Any]
 
-
-def _fields(event: Any) -> Fields:
-    """An event's name and data: a pair as it is, an SSE object's attributes."""
+def _fields(event: Any) -> Pair:
+    """An event as the integrity check reads it, its name and data (text, or a pair's data): a pair as it is,
+    an SSE object's attributes."""
     return event if type(event) is tuple else (event.event, event.data)
 
 
-def _event_type(fields: Fields) -> str | None:
+def _event_type(fields: Pair) -> str | None:
     """The Messages event type of an SSE: its name, or for SDKs that name every chunk ``completion`` (and
     for unnamed events), the ``type`` in its data."""
     name, data = fields
@@ -52,7 +50,7 @@ def _event_type(fields: Fields) -> str | None:
     return kind if isinstance(kind, str) else name
 
 
-def _is_ping(fields: Fields) -> bool:
+def _is_ping(fields: Pair) -> bool:
     """Whether an SSE is a ``ping`` (for SDKs that name every chunk ``completion``, read from its data)."""
     name = fields[0]
     return name == "ping" or (name in ("completion", None) and _event_type(fields) == "ping")
@@ -65,8 +63,8 @@ class _Seen:
     __slots__ = ("first", "last")
 
     def __init__(self) -> None:
-        self.first: Fields | None = None
-        self.last: Fields | None = None
+        self.first: Pair | None = None
+        self.last: Pair | None = None
 
     def add(self, events: Sequence[Any]) -> bool:
         """Learns a batch; returns whether it holds an event that is not a ``ping`` (progress, to the stall
