@@ -105,6 +105,31 @@ def _tool_input() -> dict[str, Any]:
     )
 
 
+def _helper_events() -> dict[str, Any]:
+    """The helper's short way for text and thinking deltas (``helper.probe``), per helper module: the kinds
+    it takes, and why each other one does not."""
+    from ._anthropic.install import helper_probe
+    from ._anthropic.profile import ACCUMULATE_PARAMETERS, HELPER_MODULES
+    from ._patching import Patch, check, describe
+
+    modules: dict[str, Any] = {}
+    for name in HELPER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
+        if tuple(parameters.strip("()").split(", "))[: len(ACCUMULATE_PARAMETERS)] != ACCUMULATE_PARAMETERS:
+            modules[name] = {"kinds": [], "why": {"*": f"accumulate_event takes {parameters} (anthropic < 2)"}}
+            continue
+        found = helper_probe(module)
+        modules[name] = {"kinds": sorted(found.built), **({"why": found.why_not} if found.why_not else {})}
+    on = any(module["kinds"] for module in modules.values())
+    return _path(
+        on, None if on else "no helper module's deltas take the short way", modules=modules, applies_under="install()"
+    )
+
+
 def _profile(anthropic: Any) -> dict[str, Any]:
     """The SDK profile's checks, each asked of the installed SDK: whether the release is in the supported range,
     and for each internal the opt-in replaces on a client class, ``"ok"`` or what differs."""
@@ -125,7 +150,7 @@ def _profile(anthropic: Any) -> dict[str, Any]:
 def diagnostics() -> dict[str, Any]:
     """For the installed anthropic SDK: its profile (``sdk_profile``: the supported range, and each internal the
     opt-in replaces, checked), each fast path (``native_decoder``, ``tagged_validators`` with how many unions
-    each event union's validator tags, ``stream_loop``, ``tool_input``) as ``{"on": bool, "why": ...}`` (``why``
+    each event union's validator tags, ``stream_loop``, ``tool_input``, ``helper_events``) as ``{"on": bool, "why": ...}`` (``why``
     only when off), and what is opted in now."""
     from ._anthropic.install import is_installed
     from ._botocore.install import is_botocore_installed
@@ -141,7 +166,12 @@ def diagnostics() -> dict[str, Any]:
         report["sdk_profile"] = _profile(anthropic)
     except Exception as exc:  # as for the fast paths below: say so, never raise
         report["sdk_profile"] = {"why": f"cannot inspect the installed SDK: {type(exc).__name__}: {exc}"}
-    for name, probe in (("tagged_validators", _validators), ("stream_loop", _loop), ("tool_input", _tool_input)):
+    for name, probe in (
+        ("tagged_validators", _validators),
+        ("stream_loop", _loop),
+        ("tool_input", _tool_input),
+        ("helper_events", _helper_events),
+    ):
         try:
             report[name] = probe()
         except Exception as exc:  # an SDK this version cannot even inspect: say so, never raise

@@ -11,7 +11,8 @@ What changes on each client class (made with the one patching mechanism, ``_patc
   ``retry_before_content``, reads ahead;
 - ``_process_response_data`` builds each streamed event's SDK model through a tagged validator (``models``).
 
-``install()`` also patches the ``messages.stream()`` helper modules' ``build`` and ``accumulate_event``.
+``install()`` also patches the ``messages.stream()`` helper modules' ``build``, ``accumulate_event`` and
+``build_events``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from .. import _backend
 from .._events.errors import status_for_error
 from .._patching import Patch, Patches, SDKChangedError, check, describe
 from .decoders import AWSEventStreamDecoder, SSEDecoder
+from .helper import Probe, fast_accumulate_event, fast_build_events, probe
 from .loop import take_over
 from .models import fast_build, fast_process_response_data, forget
-from .profile import ACCUMULATE_PARAMETERS, CLIENT_SIGNATURES, HELPER_SIGNATURES, bedrock_events, sdk
+from .profile import ACCUMULATE_PARAMETERS, CLIENT_SIGNATURES, HELPER_MODULES, HELPER_SIGNATURES, bedrock_events, sdk
 from .stall import check_stall_timeout
 from .streams import StreamDecoder
-from .tool_input import fast_accumulate_event
 
 __all__ = ["accelerate", "install", "is_installed", "uninstall"]
 
@@ -305,10 +306,11 @@ _installed = Patches()
 
 
 def _helper_module_patches(module: Any) -> list[Patch]:
-    """One ``messages.stream()`` helper module's patches: its event building (``build``), and its tool-input
-    accumulation (``accumulate_event``) where it keeps the buffers in its ``json_bufs`` argument. Earlier SDKs,
-    which keep them on the content block, keep theirs as they are; a ``json_bufs`` in any other place is a change
-    this package does not know, and refused."""
+    """One ``messages.stream()`` helper module's patches: its event building (``build``) and, where its
+    ``accumulate_event`` keeps the tool-input buffers in its ``json_bufs`` argument, its per-event work
+    (``accumulate_event`` and ``build_events``, ``helper``). Earlier SDKs, which keep them on the content block,
+    keep theirs as they are; a ``json_bufs`` in any other place is a change this package does not know, and
+    refused."""
     patches = [
         Patch(
             module,
@@ -325,15 +327,38 @@ def _helper_module_patches(module: Any) -> list[Patch]:
                 f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
                 "...): this version is not supported (nothing was patched)"
             )
-        patches.append(
+        found = helper_probe(module)
+        patches += [
             Patch(
                 module,
                 "accumulate_event",
-                lambda original: _ours(fast_accumulate_event(original)),
+                lambda original: _ours(fast_accumulate_event(original, found)),
                 parameters=parameters,
-            )
-        )
+            ),
+            Patch(
+                module,
+                "build_events",
+                lambda original: _ours(fast_build_events(original, found)),
+                parameters=HELPER_SIGNATURES["build_events"],
+            ),
+        ]
     return patches
+
+
+def helper_probe(module: Any) -> Probe:
+    """``helper.probe`` for one helper module, on its stream's event union (``HELPER_MODULES``); an SDK whose
+    union is not where the profile says is a change this package does not know, and refused."""
+    import importlib
+
+    union_module, union_name = HELPER_MODULES[module.__name__]
+    try:
+        union = getattr(importlib.import_module(union_module), union_name)
+    except (ImportError, AttributeError) as exc:
+        raise SDKChangedError(
+            f"{union_module}.{union_name}, the event union of {module.__name__}, is missing: this version is not "
+            "supported (nothing was patched)"
+        ) from exc
+    return probe(module, union)
 
 
 def _helper_patches() -> list[Patch]:
@@ -342,7 +367,7 @@ def _helper_patches() -> list[Patch]:
     import importlib
 
     patches = []
-    for name in ("anthropic.lib.streaming._messages", "anthropic.lib.streaming._beta_messages"):
+    for name in HELPER_MODULES:
         try:
             module = importlib.import_module(name)
         except ImportError:

@@ -25,6 +25,7 @@ from .events import event_layout, fast_event_class
 
 __all__ = [
     "ACCUMULATE_PARAMETERS",
+    "HELPER_MODULES",
     "LOOP_METHODS",
     "REVIEWED_LOOPS",
     "SDK",
@@ -99,6 +100,14 @@ CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
 HELPER_SIGNATURES: dict[str, tuple[str, ...]] = {
     # anthropic 2.16 has the helper's own build (``model_construct``)
     "build": ("(base_model_cls, *args, **kwargs)", "(event_cls, *args, **fields)"),
+    "build_events": ("(*, event, message_snapshot)",),
+}
+
+#: The ``messages.stream()`` helper modules, each with the event union its stream reads (module, name): the
+#: helper's short way (``helper.probe``) is checked on events of that union.
+HELPER_MODULES = {
+    "anthropic.lib.streaming._messages": ("anthropic.types", "RawMessageStreamEvent"),
+    "anthropic.lib.streaming._beta_messages": ("anthropic.types.beta", "BetaRawMessageStreamEvent"),
 }
 
 #: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2

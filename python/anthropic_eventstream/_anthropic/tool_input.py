@@ -21,11 +21,10 @@ keeps that buffer in its ``json_bufs`` argument are covered (anthropic 2 and lat
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, Callable
 
-__all__ = ["ToolInput", "fast_accumulate_event"]
+__all__ = ["ToolInput", "accumulate", "after_sdk"]
 
 _WHITESPACE = b" \t\n\r"
 #: What the lexer stops at outside strings: a quote (a string opens), brackets and commas.
@@ -213,31 +212,31 @@ def _start_following(json_bufs: dict[Any, Any], followed: dict[int, ToolInput | 
     json_bufs[_FOLLOWED] = followed
 
 
-def fast_accumulate_event(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Wraps the helper's ``accumulate_event(*, event, current_snapshot, json_bufs, ...)``."""
+def accumulate(event: Any, delta: Any, current_snapshot: Any, json_bufs: dict[Any, Any]) -> bool:
+    """For the helper's ``accumulate_event``, before the SDK's code: an ``input_json_delta`` of a followed block
+    goes into the block's snapshot here (``True``); anything else is the SDK's (``False``), a block that cannot
+    be followed any further handed back with its buffer as the SDK would have it."""
+    followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
+    tool_input = followed.get(event.index)
+    if tool_input is None:
+        return False
+    content = current_snapshot.content[event.index]
+    before = len(tool_input.buffer)
+    partial = getattr(delta, "partial_json", None)  # a model built leniently may lack it
+    try:
+        if not isinstance(partial, str):
+            raise _Unfollowable(f"partial_json is {type(partial).__name__}")
+        content.input = tool_input.feed(partial.encode("utf-8"))
+    except (_Unfollowable, UnicodeEncodeError):
+        followed[event.index] = None  # handed back: the SDK's buffer as it would be, then its code
+        json_bufs[event.index] = bytes(tool_input.buffer[:before])
+        return False
+    return True
 
-    @functools.wraps(original)
-    def accumulate_event(*, event: Any, current_snapshot: Any, json_bufs: dict[Any, Any], **kwargs: Any) -> Any:
-        followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
-        delta: Any = getattr(event, "delta", None)
-        if current_snapshot is not None and getattr(delta, "type", None) == "input_json_delta":
-            tool_input = followed.get(event.index)
-            if tool_input is not None:
-                content = current_snapshot.content[event.index]
-                before = len(tool_input.buffer)
-                partial = getattr(delta, "partial_json", None)  # a model built leniently may lack it
-                try:
-                    if not isinstance(partial, str):
-                        raise _Unfollowable(f"partial_json is {type(partial).__name__}")
-                    content.input = tool_input.feed(partial.encode("utf-8"))
-                except (_Unfollowable, UnicodeEncodeError):
-                    followed[event.index] = None  # handed back: the SDK's buffer as it would be, then its code
-                    json_bufs[event.index] = bytes(tool_input.buffer[:before])
-                else:
-                    return current_snapshot
-        result = original(event=event, current_snapshot=current_snapshot, json_bufs=json_bufs, **kwargs)
-        if getattr(delta, "type", None) == "input_json_delta" and event.index not in followed:
-            _start_following(json_bufs, followed, event.index)
-        return result
 
-    return accumulate_event
+def after_sdk(event: Any, json_bufs: dict[Any, Any]) -> None:
+    """For the helper's ``accumulate_event``, after the SDK's code handled an ``input_json_delta``: start
+    following its block if nothing has decided about it yet."""
+    followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
+    if event.index not in followed:
+        _start_following(json_bufs, followed, event.index)
