@@ -22,6 +22,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .._patching import Patch, check
 from . import tool_input
 from .models import model_validator
 from .profile import ACCUMULATE_PARAMETERS
@@ -108,12 +109,12 @@ def probe(module: Any, union: Any) -> Probe:
     ``_made_up_stream()`` (events built as the SDK's stream builds them, of the event ``union``), and keeps the
     kinds for which every snapshot and event is the same."""
     construct_type = importlib.import_module("anthropic._models").construct_type
-    build_events = _original(module.build_events)
+    sdk_accumulate, build_events = (check(Patch(module, name, _same)) for name in ("accumulate_event", "build_events"))
     why_not: dict[str, str] = {}
-    extra = _extra_parameters(_original(module.accumulate_event))
+    extra = _extra_parameters(sdk_accumulate)
     if isinstance(extra, str):
         return Probe({}, {short.kind: f"{module.__name__}: {extra} (the SDK's code runs)" for short in SHORTS})
-    accumulate = functools.partial(_original(module.accumulate_event), **extra)
+    accumulate = functools.partial(sdk_accumulate, **extra)
     built: dict[str, _Built] = {}
     theirs: Any = None
     ours: Any = None
@@ -185,11 +186,8 @@ def _learn(short: Short, their_events: Any, event: Any) -> _Built | str:
     return _Built(short, type(added), added.type)
 
 
-def _original(function: Any) -> Any:
-    """The SDK's function behind this package's replacement, if it is one."""
-    while getattr(function, "__anthropic_eventstream__", False):
-        function = function.__wrapped__
-    return function
+def _same(original: Any) -> Any:
+    return original
 
 
 def _accumulate(built: _Built, event: Any, delta: Any, current_snapshot: Any) -> Any:
