@@ -12,6 +12,7 @@ properties with many more random examples.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from typing import Any
@@ -126,12 +127,23 @@ def botocore_misreads(error: tuple[type, str, Any]) -> bool:
     return cls is ae.InvalidHeaderValue or (cls is ae.InvalidHeadersLength and "but needs at least" in message)
 
 
+def _shows_what_had_arrived(chunked: Any, whole: Any, data: bytes, pieces: list[bytes]) -> bool:
+    """Whether ``chunked`` differs from ``whole`` only as documented (``test_text_bodies_are_not_an_event_stream``):
+    a ``NotAnEventStream`` shows the text that had arrived when the prelude was refused, which is the body up to
+    the end of some chunk, as decoding that much in one piece shows it."""
+    if chunked[0] != whole[0] or chunked[1] is None or chunked[1][0] is not ae.NotAnEventStream:
+        return False
+    return any(ours("native", [data[:end]], close=True) == chunked for end in itertools.accumulate(map(len, pieces)))
+
+
 def check(data: bytes, cuts: list[int]) -> None:
     pieces = chunked(data, cuts)
     native, python = ours("native", pieces, close=True), ours("python", pieces, close=True)
     assert native == python
     whole_native = ours("native", [data], close=True)
-    assert whole_native == native, "results depend on chunking"
+    assert whole_native == native or _shows_what_had_arrived(native, whole_native, data, pieces), (
+        "results depend on chunking"
+    )
 
     mine, error = ours("python", [data])
     theirs, their_error = botocore(data)

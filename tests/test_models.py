@@ -292,6 +292,11 @@ def test_an_accumulate_event_taking_json_bufs_elsewhere_is_refused(monkeypatch: 
     with pytest.raises(ae.SDKChangedError, match=r"accumulate_event takes \(event, current_snapshot, json_bufs\)"):
         ae.install()
     assert sdk_state() == state and not ae.is_installed()
+    # diagnostics() reports the same change, and raises nothing
+    report = ae.diagnostics()
+    assert not report["tool_input"]["on"] and "json_bufs" in report["tool_input"]["why"]
+    why = report["helper_events"]["modules"]["anthropic.lib.streaming._messages"]["why"]["*"]
+    assert "accumulate_event takes (event, current_snapshot, json_bufs)" in why
 
 
 def test_the_helpers_build_falls_back_for_what_validation_refuses(installed: None) -> None:

@@ -91,12 +91,16 @@ def _loop() -> dict[str, Any]:
 
 
 def _tool_input() -> dict[str, Any]:
-    from ._anthropic.profile import ACCUMULATE_PARAMETERS
-    from ._patching import Patch, check, describe
+    from ._anthropic.profile import accumulate_parameters
+    from ._patching import SDKChangedError
 
-    module = importlib.import_module("anthropic.lib.streaming._messages")
-    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
-    if tuple(parameters.strip("()").split(", "))[: len(ACCUMULATE_PARAMETERS)] == ACCUMULATE_PARAMETERS:
+    try:
+        takes_json_bufs, parameters = accumulate_parameters(
+            importlib.import_module("anthropic.lib.streaming._messages")
+        )
+    except SDKChangedError as exc:
+        return _path(False, str(exc))
+    if takes_json_bufs:
         return _path(True, applies_under="install()")
     return _path(
         False,
@@ -109,8 +113,8 @@ def _helper_events() -> dict[str, Any]:
     """The helper's short way for text and thinking deltas (``helper.probe``), per helper module: the kinds
     it takes, and why each other one does not."""
     from ._anthropic.install import helper_probe
-    from ._anthropic.profile import ACCUMULATE_PARAMETERS, HELPER_MODULES
-    from ._patching import Patch, check, describe
+    from ._anthropic.profile import HELPER_MODULES, accumulate_parameters
+    from ._patching import SDKChangedError
 
     modules: dict[str, Any] = {}
     for name in HELPER_MODULES:
@@ -118,8 +122,12 @@ def _helper_events() -> dict[str, Any]:
             module = importlib.import_module(name)
         except ImportError:
             continue
-        parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
-        if tuple(parameters.strip("()").split(", "))[: len(ACCUMULATE_PARAMETERS)] != ACCUMULATE_PARAMETERS:
+        try:
+            takes_json_bufs, parameters = accumulate_parameters(module)
+        except SDKChangedError as exc:
+            modules[name] = {"kinds": [], "why": {"*": str(exc)}}
+            continue
+        if not takes_json_bufs:
             modules[name] = {"kinds": [], "why": {"*": f"accumulate_event takes {parameters} (anthropic < 2)"}}
             continue
         found = helper_probe(module)

@@ -48,11 +48,13 @@ SHORTS = (Short("text_delta", "text", "text"), Short("thinking_delta", "thinking
 
 @dataclass(frozen=True)
 class _Built:
-    """What ``build_events`` adds for one short kind, as the SDK builds it: the event class and its ``type``."""
+    """What ``build_events`` adds for one short kind, as the SDK builds it: the event class, its ``type``, and
+    the class's own ``validate_python`` (``model_validator``), found once at ``probe``."""
 
     short: Short
     cls: Any
     type: str
+    validate: Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,10 @@ def _learn(short: Short, their_events: Any, event: Any) -> _Built | str:
     fields = getattr(added, "model_fields_set", None)
     if fields != {"type", short.field, "snapshot"}:
         return f"the event build_events adds for a {short.kind} sets {sorted(fields or ())}"
-    if model_validator(type(added)) is None:
+    validator = model_validator(type(added))
+    if validator is None:
         return f"{type(added).__name__} runs Python code when it is validated"
-    return _Built(short, type(added), added.type)
+    return _Built(short, type(added), added.type, validator.validate_python)
 
 
 def _same(original: Any) -> Any:
@@ -205,22 +208,11 @@ def _build(built: _Built, event: Any, delta: Any, message_snapshot: Any) -> list
     short = built.short
     if block.type != short.block:
         return [event]
-    validator = model_validator(built.cls)
-    if validator is None:
-        return None
     fields = {"type": built.type, short.field: getattr(delta, short.field), "snapshot": getattr(block, short.field)}
     try:
-        return [event, validator.validate_python(fields)]
+        return [event, built.validate(fields)]
     except Exception:
         return None
-
-
-def _short_for(event: Any, built: dict[str, _Built]) -> tuple[_Built, Any] | None:
-    delta = getattr(event, "delta", None)
-    found = built.get(getattr(delta, "type", None))  # type: ignore[arg-type]
-    if found is None or getattr(event, "type", None) != "content_block_delta":
-        return None
-    return found, delta
 
 
 def fast_accumulate_event(original: Callable[..., Any], found: Probe) -> Callable[..., Any]:
@@ -229,17 +221,16 @@ def fast_accumulate_event(original: Callable[..., Any], found: Probe) -> Callabl
 
     @functools.wraps(original)
     def accumulate_event(*, event: Any, current_snapshot: Any, json_bufs: dict[Any, Any], **kwargs: Any) -> Any:
-        if current_snapshot is not None:
-            short = _short_for(event, built)
-            if short is not None:
-                return _accumulate(short[0], event, short[1], current_snapshot)
         delta: Any = getattr(event, "delta", None)
-        is_tool_input = getattr(delta, "type", None) == "input_json_delta"
-        if is_tool_input and current_snapshot is not None:
-            if tool_input.accumulate(event, delta, current_snapshot, json_bufs):
+        kind = getattr(delta, "type", None)
+        if current_snapshot is not None and getattr(event, "type", None) == "content_block_delta":
+            found = built.get(kind)  # type: ignore[arg-type]
+            if found is not None:
+                return _accumulate(found, event, delta, current_snapshot)
+            if kind == "input_json_delta" and tool_input.accumulate(event, delta, current_snapshot, json_bufs):
                 return current_snapshot
         result = original(event=event, current_snapshot=current_snapshot, json_bufs=json_bufs, **kwargs)
-        if is_tool_input:
+        if kind == "input_json_delta":
             tool_input.after_sdk(event, json_bufs)
         return result
 
@@ -252,9 +243,10 @@ def fast_build_events(original: Callable[..., Any], found: Probe) -> Callable[..
 
     @functools.wraps(original)
     def build_events(*, event: Any, message_snapshot: Any) -> Any:
-        short = _short_for(event, built)
-        if short is not None:
-            events = _build(short[0], event, short[1], message_snapshot)
+        delta: Any = getattr(event, "delta", None)
+        found = built.get(getattr(delta, "type", None))  # type: ignore[arg-type]
+        if found is not None and getattr(event, "type", None) == "content_block_delta":
+            events = _build(found, event, delta, message_snapshot)
             if events is not None:
                 return events
         return original(event=event, message_snapshot=message_snapshot)

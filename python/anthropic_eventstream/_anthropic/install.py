@@ -25,12 +25,12 @@ from typing import Any, Callable, TypeVar
 
 from .. import _backend
 from .._events.errors import status_for_error
-from .._patching import Patch, Patches, SDKChangedError, check, describe
+from .._patching import Patch, Patches, SDKChangedError, check
 from .decoders import AWSEventStreamDecoder, SSEDecoder
 from .helper import Probe, fast_accumulate_event, fast_build_events, probe
 from .loop import take_over
 from .models import fast_build, fast_process_response_data, forget
-from .profile import ACCUMULATE_PARAMETERS, CLIENT_SIGNATURES, HELPER_MODULES, HELPER_SIGNATURES, bedrock_events, sdk
+from .profile import CLIENT_SIGNATURES, HELPER_MODULES, HELPER_SIGNATURES, accumulate_parameters, bedrock_events, sdk
 from .stall import check_stall_timeout
 from .streams import StreamDecoder
 
@@ -319,14 +319,8 @@ def _helper_module_patches(module: Any) -> list[Patch]:
             parameters=HELPER_SIGNATURES["build"],  # 2.16's own build (model_construct) is slower than a validator
         )
     ]
-    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
-    names = tuple(parameters.strip("()").split(", "))
-    if "json_bufs" in names:
-        if names[: len(ACCUMULATE_PARAMETERS)] != ACCUMULATE_PARAMETERS:
-            raise SDKChangedError(
-                f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
-                "...): this version is not supported (nothing was patched)"
-            )
+    takes_json_bufs, parameters = accumulate_parameters(module)
+    if takes_json_bufs:
         found = helper_probe(module)
         patches += [
             Patch(

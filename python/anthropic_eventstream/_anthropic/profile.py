@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from .._events.bedrock import EventSpec, Naming, chunk_frame
 from .._events.errors import ErrorBody, frame_error_body
 from .._events.sse import SSESpec
-from .._patching import SDKChangedError
+from .._patching import Patch, SDKChangedError, check, describe
 from .events import event_layout, fast_event_class
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "REVIEWED_LOOPS",
     "SDK",
     "SUPPORTED_RANGE",
+    "accumulate_parameters",
     "bedrock_events",
     "loop_form",
     "reviewed_loop",
@@ -113,6 +114,23 @@ HELPER_MODULES = {
 #: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
 #: and later); the wrapper passes whatever follows through unchanged.
 ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
+
+
+def accumulate_parameters(module: Any) -> tuple[bool, str]:
+    """Whether ``module``'s ``accumulate_event`` (the SDK's own, under any replacement of this package's) keeps
+    the tool-input buffers in ``json_bufs`` (anthropic 2 and later: it begins with ``ACCUMULATE_PARAMETERS``),
+    and its parameters as ``describe`` gives them. Earlier SDKs keep the buffers on the content block; a
+    ``json_bufs`` in any other place is a change this package does not know: ``SDKChangedError``."""
+    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
+    names = tuple(parameters.strip("()").split(", "))
+    if names[: len(ACCUMULATE_PARAMETERS)] == ACCUMULATE_PARAMETERS:
+        return True, parameters
+    if "json_bufs" in names:
+        raise SDKChangedError(
+            f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
+            "...): this version is not supported (nothing was patched)"
+        )
+    return False, parameters
 
 
 def supported(version: str) -> bool:

@@ -33,7 +33,7 @@ _STRUCTURE = re.compile(rb'["{}\[\],]')
 #: escape being a backslash and the byte after it. One match skips a whole string, however many escapes a
 #: model's code or prose puts in it (the unrolled form, so that it needs no possessive quantifier: 3.9+).
 _STRING_BODY = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.DOTALL)
-_QUOTE, _COMMA, _ARRAY, _OBJECT = b'"'[0], b","[0], b"["[0], b"{"[0]
+_QUOTE, _COMMA, _ARRAY, _OBJECT = ord('"'), ord(","), ord("["), ord("{")
 
 
 class _Unfollowable(Exception):
