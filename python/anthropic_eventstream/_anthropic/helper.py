@@ -48,11 +48,10 @@ SHORTS = (Short("text_delta", "text", "text"), Short("thinking_delta", "thinking
 
 @dataclass(frozen=True)
 class _Built:
-    """What ``build_events`` adds for one short kind, as the SDK builds it: the event class, its ``type``, and
-    the class's own ``validate_python`` (``model_validator``), found once at ``probe``."""
+    """What ``build_events`` adds for one short kind, as the SDK builds it: its ``type``, and the event class's
+    own ``validate_python`` (``model_validator``), found once at ``probe``."""
 
     short: Short
-    cls: Any
     type: str
     validate: Callable[[Any], Any]
 
@@ -186,7 +185,7 @@ def _learn(short: Short, their_events: Any, event: Any) -> _Built | str:
     validator = model_validator(type(added))
     if validator is None:
         return f"{type(added).__name__} runs Python code when it is validated"
-    return _Built(short, type(added), added.type, validator.validate_python)
+    return _Built(short, added.type, validator.validate_python)
 
 
 def _same(original: Any) -> Any:
