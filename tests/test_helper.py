@@ -17,7 +17,7 @@ from .helpers import REQUEST
 from .test_models import EVENTS, shape
 
 MODULES = ("anthropic.lib.streaming._messages", "anthropic.lib.streaming._beta_messages")
-SHORT_KINDS = ["text_delta", "thinking_delta"]
+SHORT_KINDS = ["input_json_delta", "text_delta", "thinking_delta"]
 
 
 def _module(name: str) -> Any:
@@ -77,7 +77,7 @@ def _installed_and_stock(backend: str, is_async: bool, beta: bool) -> tuple[Any,
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_the_probe_takes_the_short_way_for_text_and_thinking(name: str) -> None:
+def test_the_probe_takes_the_short_way_for_text_thinking_and_tool_input(name: str) -> None:
     found = helper_probe(_module(name))
     assert sorted(found.built) == SHORT_KINDS and not found.why_not
     report = ae.diagnostics()["helper_events"]
@@ -105,7 +105,7 @@ def test_a_release_whose_build_events_differs_keeps_its_own_for_that_kind(monkey
 
     monkeypatch.setattr(module, "build_events", build_events)
     found = helper_probe(module)
-    assert sorted(found.built) == ["thinking_delta"] and list(found.why_not) == ["text_delta"]
+    assert sorted(found.built) == ["input_json_delta", "thinking_delta"] and list(found.why_not) == ["text_delta"]
     assert "text_delta" in found.why_not["text_delta"]
     ours, stock = _installed_and_stock(ae.BACKEND, False, False)
     assert ours == stock
@@ -125,7 +125,7 @@ def test_a_release_whose_accumulate_event_differs_keeps_its_own_for_that_kind(mo
 
     monkeypatch.setattr(module, "accumulate_event", accumulate_event)
     found = helper_probe(module)
-    assert sorted(found.built) == ["text_delta"] and list(found.why_not) == ["thinking_delta"]
+    assert sorted(found.built) == ["input_json_delta", "text_delta"] and list(found.why_not) == ["thinking_delta"]
     ours, stock = _installed_and_stock(ae.BACKEND, False, False)
     assert ours == stock
 
@@ -152,3 +152,46 @@ def test_an_accumulate_event_parameter_this_version_does_not_know_turns_the_shor
     )
     ours, stock = _installed_and_stock(ae.BACKEND, False, False)
     assert ours == stock
+
+
+def test_a_beta_tool_input_under_fine_grained_tool_streaming_keeps_its_partial_strings(
+    backend: str, is_async: bool
+) -> None:
+    """The beta helper parses a tool input with jiter's ``trailing-strings`` under that beta header: the
+    followed input does too (``helper.tool_input_mode`` asks the SDK), each snapshot as stock's."""
+    _module(MODULES[1])
+    stream = [
+        EVENTS[0],
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "tool_use", "id": "t", "name": "n", "input": {}},
+        },
+        *(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": part}}
+            for part in ['{"path": "a', 'b.md", "edits": [{"text": "caf', "\u00e9 \\", '"}, {"t', 'ext": "x"}]}']
+        ),
+        {"type": "content_block_stop", "index": 0},
+        EVENTS[14],
+        EVENTS[16],
+    ]
+    sse = testing.anthropic_sse(stream)
+
+    async def collect_async(client: Any) -> Any:
+        async with client.beta.messages.stream(**REQUEST, betas=["fine-grained-tool-streaming-2025-05-14"]) as s:
+            return [repr(getattr(event, "snapshot", None)) async for event in s]
+
+    def collect(client: Any) -> Any:
+        if is_async:
+            return asyncio.run(collect_async(client))
+        with client.beta.messages.stream(**REQUEST, betas=["fine-grained-tool-streaming-2025-05-14"]) as s:
+            return [repr(getattr(event, "snapshot", None)) for event in s]
+
+    stock = collect(testing.mock_anthropic_client(sse, is_async=is_async))
+    ae.install(backend=backend)
+    try:
+        ours = collect(testing.mock_anthropic_client(sse, is_async=is_async))
+    finally:
+        ae.uninstall()
+    assert ours == stock
+    assert "'caf'" in " ".join(stock)  # the partial string, kept

@@ -469,18 +469,21 @@ def test_tool_input_edge_cases_match_stock() -> None:
     value=st.one_of(st.lists(json_values), st.dictionaries(st.text(max_size=6), json_values)),
     cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=40),
     indent=st.sampled_from([None, 1]),
+    mode=st.sampled_from([True, "trailing-strings"]),
 )
-def test_tool_input_follows_jiter_partial_parse_at_every_cut(value: Any, cuts: list[int], indent: int | None) -> None:
+def test_tool_input_follows_jiter_partial_parse_at_every_cut(
+    value: Any, cuts: list[int], indent: int | None, mode: Any
+) -> None:
     from jiter import from_json
 
     from anthropic_eventstream._anthropic.tool_input import ToolInput
 
     document = json.dumps(value, indent=indent, ensure_ascii=False).encode()
     points = sorted({max(1, min(c, len(document))) for c in cuts} | {len(document)})  # the input opens at 0
-    tool_input = ToolInput()
+    tool_input = ToolInput(mode)
     previous = 0
     for point in points:
-        assert tool_input.feed(document[previous:point]) == from_json(document[:point], partial_mode=True)
+        assert tool_input.feed(document[previous:point]) == from_json(document[:point], partial_mode=mode)
         previous = point
     assert tool_input.closed
 

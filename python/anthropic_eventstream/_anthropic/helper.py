@@ -2,10 +2,11 @@
 
 For every event the helper calls ``accumulate_event``, which updates the message snapshot, then ``build_events``,
 which returns the event and the helper's own events for it (``TextEvent`` for a text delta, ...). Both are general
-functions that test the event against each kind in turn and build through keyword calls. Most of an answer is
-text and thinking deltas, for which what they do is short: append the delta to its block's field, and build one
-event from the delta and the block's field so far. The wrappers here take that short way for those deltas
-(``Short``), the tool-input way for ``input_json_delta`` (``tool_input``), and call the SDK's code for the rest.
+functions that test the event against each kind in turn and build through keyword calls (``build``, which walks
+the event class's fields in Python). Most of an answer is text, thinking and tool-input deltas, for which what
+they do is short: append the delta to its block's field (a tool input: follow its JSON, ``tool_input``), and
+build one event from the delta and the block's field so far, which the event class's own validator does in one
+call. The wrappers here take that short way for those deltas (``Short``) and call the SDK's code for the rest.
 
 That the short way does what the SDK does is checked, not assumed: ``probe`` runs the SDK's functions and the
 wrappers side by side on the same made-up stream (each delta kind on a block of its kind and on one of another
@@ -27,33 +28,53 @@ from . import tool_input
 from .models import model_validator
 from .profile import ACCUMULATE_PARAMETERS
 
-__all__ = ["KNOWN_PARAMETERS", "SHORTS", "Probe", "Short", "fast_accumulate_event", "fast_build_events", "probe"]
+__all__ = [
+    "KNOWN_PARAMETERS",
+    "SHORTS",
+    "TOOL_INPUT",
+    "Probe",
+    "Short",
+    "fast_accumulate_event",
+    "fast_build_events",
+    "probe",
+]
 
 
 @dataclass(frozen=True)
 class Short:
-    """A delta kind the short way covers: its ``delta.type``, the block ``type`` it applies to, and the field
-    both carry (the delta's part, the block's whole so far)."""
+    """A delta kind the short way covers: its ``delta.type``, the block ``type`` it applies to (``""``: the
+    blocks of the classes in the helper module's ``TRACKS_TOOL_INPUT``), the delta's field, and the block's
+    field that is the event's snapshot."""
 
     kind: str
     block: str
     field: str
+    snapshot: str
 
 
 #: What the SDK's ``accumulate_event`` and ``build_events`` do for these deltas, on a block of the kind
 #: named (on any other block: nothing, and only the event itself): ``block.<field> += delta.<field>``, then
 #: ``[event, build(<event class>, type=..., <field>=delta.<field>, snapshot=block.<field>)]``.
-SHORTS = (Short("text_delta", "text", "text"), Short("thinking_delta", "thinking", "thinking"))
+SHORTS = (Short("text_delta", "text", "text", "text"), Short("thinking_delta", "thinking", "thinking", "thinking"))
+
+#: A tool input's delta, on a block ``TRACKS_TOOL_INPUT`` names: the SDK parses the block's JSON so far into
+#: ``block.input`` (which ``tool_input`` does its own way), then builds
+#: ``[event, build(InputJsonEvent, type=..., partial_json=delta.partial_json, snapshot=block.input)]``.
+TOOL_INPUT = Short("input_json_delta", "", "partial_json", "input")
+
+_KINDS = (*SHORTS, TOOL_INPUT)
 
 
 @dataclass(frozen=True)
 class _Built:
     """What ``build_events`` adds for one short kind, as the SDK builds it: its ``type``, and the event class's
-    own ``validate_python`` (``model_validator``), found once at ``probe``."""
+    own ``validate_python`` (``model_validator``), found once at ``probe``; for a tool input, the block classes
+    it is built for (the module's ``TRACKS_TOOL_INPUT``)."""
 
     short: Short
     type: str
     validate: Callable[[Any], Any]
+    tracks: tuple[Any, ...] | None = None  # classes (``type`` is a field here)
 
 
 @dataclass(frozen=True)
@@ -63,11 +84,24 @@ class Probe:
 
     built: dict[str, _Built]
     why_not: dict[str, str]
+    #: The helper's event union, on which ``tool_input_mode`` asks the SDK how it parses a tool input.
+    union: Any = None
+
+
+#: The parts of the made-up stream's deltas: prose with non-ASCII, quotes, a backslash and a newline; for its tool
+#: input, JSON cut through a string, an escape and a list.
+_PARTS = ("H\u00e9 \U0001f44b ", '"q" \\ \n')
+_JSON_PARTS = ('{"q": "H\u00e9 \\"\U0001f44b', '\\n", "n": [1, 2.5', '], "t": true}')
+
+
+def _delta(index: int, short: Short, part: str) -> dict[str, Any]:
+    return {"type": "content_block_delta", "index": index, "delta": {"type": short.kind, short.field: part}}
 
 
 def _made_up_stream() -> list[dict[str, Any]]:
-    """A message with a block of each short kind: each block receives its own delta kind first (from which
-    ``probe`` learns what the SDK builds for it), then every kind, its own and the others."""
+    """A message with a block of each short kind (a ``tool_use`` block for the tool input): each block receives
+    its own delta kind first (from which ``probe`` learns what the SDK builds for it), then every kind, its own
+    and the others."""
     start = {
         "type": "message_start",
         "message": {
@@ -81,16 +115,18 @@ def _made_up_stream() -> list[dict[str, Any]]:
             "usage": {"input_tokens": 1, "output_tokens": 1},
         },
     }
+    blocks = [
+        {"type": "text", "text": ""},
+        {"type": "thinking", "thinking": "", "signature": ""},
+        {"type": "tool_use", "id": "toolu_probe", "name": "probe", "input": {}},
+    ]
     events: list[dict[str, Any]] = [start]
-    for index, short in enumerate(SHORTS):
-        block = {"type": short.block, short.field: "", **({"signature": ""} if short.block == "thinking" else {})}
-        events.append({"type": "content_block_start", "index": index, "content_block": block})
-    parts = ("H\u00e9 \U0001f44b ", '"q" \\ \n')
-    deltas = [(index, short, part) for part in parts for index, short in enumerate(SHORTS)]
-    deltas += [(index, short, part) for part in parts for index in range(len(SHORTS)) for short in SHORTS]
-    for index, short, part in deltas:
-        delta = {"type": short.kind, short.field: part}
-        events.append({"type": "content_block_delta", "index": index, "delta": delta})
+    events += [{"type": "content_block_start", "index": i, "content_block": b} for i, b in enumerate(blocks)]
+    events += [_delta(index, short, part) for part in _PARTS for index, short in enumerate(SHORTS)]
+    events.append(_delta(len(SHORTS), TOOL_INPUT, _JSON_PARTS[0]))
+    for part, json_part in zip(_PARTS, _JSON_PARTS[1:]):
+        for index in range(len(blocks)):
+            events += [_delta(index, short, json_part if short is TOOL_INPUT else part) for short in _KINDS]
     return events
 
 
@@ -108,42 +144,90 @@ def _state(value: Any) -> Any:
 def probe(module: Any, union: Any) -> Probe:
     """Runs the SDK's ``accumulate_event`` / ``build_events`` of ``module`` and the short way side by side over
     ``_made_up_stream()`` (events built as the SDK's stream builds them, of the event ``union``), and keeps the
-    kinds for which every snapshot and event is the same."""
+    kinds for which every snapshot and event is the same. A tool input's snapshot is the SDK's own on both
+    sides here (``tool_input`` is checked against it on its own): only the events built are compared."""
     construct_type = importlib.import_module("anthropic._models").construct_type
     sdk_accumulate, build_events = (check(Patch(module, name, _same)) for name in ("accumulate_event", "build_events"))
     why_not: dict[str, str] = {}
     extra = _extra_parameters(sdk_accumulate)
     if isinstance(extra, str):
-        return Probe({}, {short.kind: f"{module.__name__}: {extra} (the SDK's code runs)" for short in SHORTS})
+        return Probe({}, {short.kind: f"{module.__name__}: {extra} (the SDK's code runs)" for short in _KINDS}, union)
     accumulate = functools.partial(sdk_accumulate, **extra)
+    tracks = _tracks(module)
+    if isinstance(tracks, str):
+        why_not[TOOL_INPUT.kind] = f"{module.__name__}: {tracks} (the SDK's code runs for it)"
     built: dict[str, _Built] = {}
     theirs: Any = None
     ours: Any = None
+    their_bufs: dict[Any, Any] = {}
+    our_bufs: dict[Any, Any] = {}
     for raw in _made_up_stream():
         event = construct_type(type_=union, value=raw)
-        theirs = accumulate(event=event, current_snapshot=theirs, json_bufs={})
+        theirs = accumulate(event=event, current_snapshot=theirs, json_bufs=their_bufs)
         their_events = build_events(event=event, message_snapshot=theirs)
         short = _by_kind(raw)
-        if short is None or short.kind in why_not:
-            ours = accumulate(event=event, current_snapshot=ours, json_bufs={})
-            continue
-        if short.kind not in built:
-            learnt = _learn(short, their_events, event)
+        if short is not None and short.kind not in why_not and short.kind not in built:
+            learnt = _learn(short, their_events, event, None if isinstance(tracks, str) else tracks)
             if isinstance(learnt, str):
                 why_not[short.kind] = f"{module.__name__}: {learnt} (the SDK's code runs for it)"
-                ours = accumulate(event=event, current_snapshot=ours, json_bufs={})
-                continue
-            built[short.kind] = learnt
-        ours = _accumulate(built[short.kind], event, event.delta, ours)
-        our_events = _build(built[short.kind], event, event.delta, ours)
+            else:
+                built[short.kind] = learnt
+        if short is None or short.kind not in built:
+            ours = accumulate(event=event, current_snapshot=ours, json_bufs=our_bufs)
+            continue
+        found = built[short.kind]
+        if short is TOOL_INPUT:
+            ours = accumulate(event=event, current_snapshot=ours, json_bufs=our_bufs)
+        else:
+            ours = _accumulate(found, event, event.delta, ours)
+        our_events = _build(found, event, event.delta, ours)
         if our_events is None or _state(our_events) != _state(their_events) or _state(ours) != _state(theirs):
             why_not[short.kind] = (
                 f"{module.__name__}: the SDK's accumulate_event / build_events give another snapshot or other "
                 f"events for a {short.kind} than the short way (the SDK's code runs for it)"
             )
             del built[short.kind]
-            ours = theirs.model_copy(deep=True)
-    return Probe(built, why_not)
+            ours, our_bufs = theirs.model_copy(deep=True), dict(their_bufs)
+    return Probe(built, why_not, union)
+
+
+#: A tool input so far that ends inside a string: jiter's ``partial_mode=True`` drops the string,
+#: ``"trailing-strings"`` keeps it.
+_MODE_INPUT = '{"a": 1, "b": "c'
+_MODES = ((True, {"a": 1}), ("trailing-strings", {"a": 1, "b": "c"}))
+
+
+def tool_input_mode(accumulate: Callable[..., Any], union: Any, kwargs: dict[str, Any]) -> Any:
+    """jiter's ``partial_mode`` in which the SDK's ``accumulate`` parses a tool input for a stream that calls it
+    with ``kwargs`` (the beta helper's depends on the request's headers), asked of the SDK itself on a made-up
+    ``tool_use`` block (``_MODE_INPUT``), not read off its code; ``None`` where it gives neither known result,
+    and the SDK's code then keeps the block."""
+    construct_type = importlib.import_module("anthropic._models").construct_type
+    block = {"type": "tool_use", "id": "toolu_probe", "name": "probe", "input": {}}
+    raws = [
+        _made_up_stream()[0],
+        {"type": "content_block_start", "index": 0, "content_block": block},
+        _delta(0, TOOL_INPUT, _MODE_INPUT),
+    ]
+    snapshot: Any = None
+    json_bufs: dict[Any, Any] = {}
+    try:
+        for raw in raws:
+            event = construct_type(type_=union, value=raw)
+            snapshot = accumulate(event=event, current_snapshot=snapshot, json_bufs=json_bufs, **kwargs)
+        parsed = snapshot.content[0].input
+    except Exception:
+        return None
+    return next((mode for mode, expected in _MODES if parsed == expected), None)
+
+
+def _tracks(module: Any) -> tuple[type, ...] | str:
+    """The block classes ``module``'s helper follows a tool input on (its ``TRACKS_TOOL_INPUT``), or why the
+    short way does not apply to ``input_json_delta``."""
+    tracks = getattr(module, "TRACKS_TOOL_INPUT", None)
+    if not isinstance(tracks, tuple) or not tracks or not all(isinstance(cls, type) for cls in tracks):
+        return "it has no TRACKS_TOOL_INPUT tuple of block classes"
+    return tracks
 
 
 #: The parameters the helper's ``accumulate_event`` takes in the reviewed releases besides ``ACCUMULATE_PARAMETERS``,
@@ -168,12 +252,12 @@ def _extra_parameters(accumulate: Any) -> dict[str, None] | str:
 
 def _by_kind(raw: dict[str, Any]) -> Short | None:
     kind = raw.get("delta", {}).get("type") if raw["type"] == "content_block_delta" else None
-    return next((short for short in SHORTS if short.kind == kind), None)
+    return next((short for short in _KINDS if short.kind == kind), None)
 
 
-def _learn(short: Short, their_events: Any, event: Any) -> _Built | str:
-    """The class and ``type`` of the event the SDK builds for a ``short.kind`` delta on a block of its kind, or
-    why the short way does not apply."""
+def _learn(short: Short, their_events: Any, event: Any, tracks: tuple[type, ...] | None) -> _Built | str:
+    """The class and ``type`` of the event the SDK builds for a ``short.kind`` delta on a block of its kind
+    (the first such delta of the made-up stream), or why the short way does not apply."""
     if not isinstance(their_events, list) or not their_events or their_events[0] is not event:
         return f"build_events does not begin with the event itself for a {short.kind}"
     if len(their_events) != 2:
@@ -185,7 +269,7 @@ def _learn(short: Short, their_events: Any, event: Any) -> _Built | str:
     validator = model_validator(type(added))
     if validator is None:
         return f"{type(added).__name__} runs Python code when it is validated"
-    return _Built(short, added.type, validator.validate_python)
+    return _Built(short, added.type, validator.validate_python, tracks if short is TOOL_INPUT else None)
 
 
 def _same(original: Any) -> Any:
@@ -204,10 +288,10 @@ def _build(built: _Built, event: Any, delta: Any, message_snapshot: Any) -> list
     """The short way's events, or ``None`` where the validator does not accept the values (the SDK's code
     then builds them)."""
     block = message_snapshot.content[event.index]
-    short = built.short
-    if block.type != short.block:
+    short, tracks = built.short, built.tracks
+    if not isinstance(block, tracks) if tracks is not None else block.type != short.block:
         return [event]
-    fields = {"type": built.type, short.field: getattr(delta, short.field), "snapshot": getattr(block, short.field)}
+    fields = {"type": built.type, short.field: getattr(delta, short.field), "snapshot": getattr(block, short.snapshot)}
     try:
         return [event, built.validate(fields)]
     except Exception:
@@ -216,7 +300,8 @@ def _build(built: _Built, event: Any, delta: Any, message_snapshot: Any) -> list
 
 def fast_accumulate_event(original: Callable[..., Any], found: Probe) -> Callable[..., Any]:
     """Wraps the helper's ``accumulate_event(*, event, current_snapshot, json_bufs, ...)``."""
-    built = found.built
+    built = {kind: short for kind, short in found.built.items() if short.short in SHORTS}
+    union = found.union
 
     @functools.wraps(original)
     def accumulate_event(*, event: Any, current_snapshot: Any, json_bufs: dict[Any, Any], **kwargs: Any) -> Any:
@@ -230,7 +315,7 @@ def fast_accumulate_event(original: Callable[..., Any], found: Probe) -> Callabl
                 return current_snapshot
         result = original(event=event, current_snapshot=current_snapshot, json_bufs=json_bufs, **kwargs)
         if kind == "input_json_delta":
-            tool_input.after_sdk(event, json_bufs)
+            tool_input.after_sdk(event, json_bufs, functools.partial(tool_input_mode, original, union, kwargs))
         return result
 
     return accumulate_event

@@ -24,11 +24,19 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+try:  # the SDK's own dependency, for its tool inputs: without it the SDK cannot parse them either
+    from jiter import from_json
+except ImportError:  # pragma: no cover
+    from_json = None  # type: ignore[assignment]
+
 __all__ = ["ToolInput", "accumulate", "after_sdk"]
 
 _WHITESPACE = b" \t\n\r"
-#: What the lexer stops at outside strings: a quote (a string opens), brackets and commas.
-_STRUCTURE = re.compile(rb'["{}\[\],]')
+#: From where the lexer stands outside strings, in one match: everything up to the next bracket or comma outside
+#: strings, whole strings included, and that byte (group 1); with none before the end, or before a string that
+#: has not ended yet, no group 1, and the match ends there. Only brackets and commas cost a step in Python.
+#: (Linear: the alternatives never start on the same byte, and the match cannot fail, so nothing backtracks.)
+_TO_STRUCTURE = re.compile(rb'(?:[^"{}\[\],]+|"[^"\\]*(?:\\.[^"\\]*)*")*([{}\[\],])?', re.DOTALL)
 #: A string's body from where the lexer stands: up to its closing quote or the end of what has arrived, an
 #: escape being a backslash and the byte after it. One match skips a whole string, however many escapes a
 #: model's code or prose puts in it (the unrolled form, so that it needs no possessive quantifier: 3.9+).
@@ -56,9 +64,12 @@ class _Frame:
 class ToolInput:
     """One ``tool_use`` block's input JSON, followed as it arrives."""
 
-    __slots__ = ("buffer", "closed", "end", "escaped", "frames", "inside", "lexed", "members")
+    __slots__ = ("buffer", "closed", "end", "escaped", "frames", "inside", "lexed", "members", "partial_mode")
 
-    def __init__(self) -> None:
+    def __init__(self, partial_mode: Any = True) -> None:
+        #: jiter's ``partial_mode`` for the member still arriving, as the SDK parses this block's input: ``True``,
+        #: or ``"trailing-strings"`` (the beta helper, under the fine-grained tool streaming beta).
+        self.partial_mode = partial_mode
         self.buffer = bytearray()
         self.frames: list[_Frame] = []
         self.inside = False  # in a string
@@ -69,10 +80,10 @@ class ToolInput:
         self.end = 0
 
     def feed(self, data: bytes) -> Any:
-        """The partial parse of everything fed so far, as ``jiter.from_json(..., partial_mode=True)`` gives it;
-        ``_Unfollowable`` if this cannot tell."""
-        from jiter import from_json
-
+        """The partial parse of everything fed so far, as ``jiter.from_json(..., partial_mode=self.partial_mode)``
+        gives it; ``_Unfollowable`` if this cannot tell."""
+        if from_json is None:
+            raise _Unfollowable("jiter is not installed")
         self.buffer += data
         self._lex(from_json)
         if self.closed:
@@ -102,16 +113,17 @@ class ToolInput:
                 else:  # a backslash, the last byte so far: what it escapes is in a later delta
                     self.escaped, pos = True, end
                 continue
-            found = _STRUCTURE.search(buffer, pos)
-            if found is None:
-                break
-            at = found.start()
+            found = _TO_STRUCTURE.match(buffer, pos)
+            at = found.start(1)  # type: ignore[union-attr]  # it matches empty too
+            if at < 0:  # no bracket or comma before the end, or before a string still open
+                pos = found.end()  # type: ignore[union-attr]
+                if pos < end:
+                    self.inside, pos = True, pos + 1
+                continue
             char, pos = buffer[at], at + 1
-            if char == _QUOTE:
-                self.inside = True
-            elif self.closed:
+            if self.closed:
                 raise _Unfollowable
-            elif char == _OBJECT or char == _ARRAY:
+            if char == _OBJECT or char == _ARRAY:
                 self._open(from_json, char, at)
             elif char == _COMMA:
                 self._complete(from_json, self._innermost(), at)
@@ -174,7 +186,7 @@ class ToolInput:
         """``frame``'s members and what jiter makes of the one still arriving."""
         bracket = b"[" if frame.kind == _ARRAY else b"{"
         try:
-            tail = from_json(bracket + bytes(self.buffer[frame.start :]), partial_mode=True)
+            tail = from_json(bracket + bytes(self.buffer[frame.start :]), partial_mode=self.partial_mode)
         except ValueError as exc:
             raise _Unfollowable from exc
         if len(tail) > 1:
@@ -196,14 +208,20 @@ class ToolInput:
 _FOLLOWED = ("anthropic_eventstream", "tool inputs")
 
 
-def _start_following(json_bufs: dict[Any, Any], followed: dict[int, ToolInput | None], index: int) -> None:
+def _start_following(
+    json_bufs: dict[Any, Any], followed: dict[int, ToolInput | None], index: int, partial_mode: Callable[[], Any]
+) -> None:
     """After the SDK's code handled a block's delta: follow the block from now on if its buffer (the SDK's,
-    this delta included) opens a container; never if the SDK does not track it or it is anything else; not
-    yet while it is only whitespace."""
+    this delta included) opens a container and ``partial_mode()`` tells how the SDK parses it; never if the SDK
+    does not track it, it is anything else or the mode is not known (``None``); not yet while it is only
+    whitespace."""
     buffer = json_bufs.get(index)
-    tool_input: ToolInput | None = ToolInput()
+    mode = partial_mode() if buffer is not None and buffer.strip(_WHITESPACE) else None
+    tool_input: ToolInput | None = ToolInput(mode)
     try:
-        tool_input.feed(bytes(buffer or b""))  # type: ignore[union-attr]
+        if mode is None:
+            raise _Unfollowable("no buffer, or the SDK's partial mode is not known")
+        tool_input.feed(bytes(buffer))  # type: ignore[union-attr,arg-type]
     except _Unfollowable:
         if buffer is not None and not buffer.strip(_WHITESPACE):
             return
@@ -234,9 +252,10 @@ def accumulate(event: Any, delta: Any, current_snapshot: Any, json_bufs: dict[An
     return True
 
 
-def after_sdk(event: Any, json_bufs: dict[Any, Any]) -> None:
+def after_sdk(event: Any, json_bufs: dict[Any, Any], partial_mode: Callable[[], Any]) -> None:
     """For the helper's ``accumulate_event``, after the SDK's code handled an ``input_json_delta``: start
-    following its block if nothing has decided about it yet."""
+    following its block if nothing has decided about it yet, in the jiter ``partial_mode()`` the SDK parses
+    it with."""
     followed: dict[int, ToolInput | None] = json_bufs.get(_FOLLOWED) or {}
     if event.index not in followed:
-        _start_following(json_bufs, followed, event.index)
+        _start_following(json_bufs, followed, event.index, partial_mode)
