@@ -104,7 +104,7 @@ sdk-matrix: wheel
 # The anthropic SDK's own tests (from its sdist), stock and under install(), for 2.12 and the newest release:
 # every test failing only when installed must fail for a documented, intended reason, each named
 # (tests/upstream/compare.py says which).
-SDK_SUITE_VERSIONS ?= 2.12.0 2.16.0
+SDK_SUITE_VERSIONS ?= 2.12.0 2.17.0
 SDK_SUITE_TESTS := tests/test_streaming.py tests/test_client.py tests/test_response.py tests/test_exceptions.py \
   tests/test_open_telemetry.py tests/lib/test_bedrock.py tests/lib/test_vertex.py tests/lib/streaming
 sdk-suite: wheel

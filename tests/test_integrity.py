@@ -233,6 +233,46 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         profile.bedrock_events.cache_clear()
 
 
+def _reader(response: Any, client: Any) -> Any:
+    yield b""
+
+
+def _changed_reader(response: Any, client: Any, chunk_size: int) -> Any:
+    yield b""
+
+
+@pytest.mark.parametrize(
+    ("readers", "match"),
+    [
+        ({"iter_response_bytes": _changed_reader}, r"iter_response_bytes takes \(response, client, chunk_size\)"),
+        ({"iter_response_bytes": _reader, "async_iter_response_bytes": None}, r"async_iter_response_bytes is missing"),
+        ({"async_iter_response_bytes": _reader}, r"async_iter_response_bytes is no longer an async generator function"),
+    ],
+    ids=["changed", "one-without-the-other", "not-async"],
+)
+def test_a_changed_body_reader_fails_loudly_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, readers: dict[str, Any], match: str
+) -> None:
+    """anthropic 2.17's typed body readers, which an opted-in stream reads through: another shape, or one
+    without the other, refuses the opt-in (an SDK without either reads the body raw, as before 2.17)."""
+    from anthropic import _streaming
+
+    for name, reader in readers.items():
+        if reader is None:
+            monkeypatch.delattr(_streaming, name, raising=False)
+        else:
+            monkeypatch.setattr(_streaming, name, reader, raising=False)
+    profile.sdk.cache_clear()
+    try:
+        state = sdk_state()
+        with pytest.raises(ae.SDKChangedError, match=match):
+            ae.install()
+        assert sdk_state() == state and not ae.is_installed()
+    finally:
+        monkeypatch.undo()
+        profile.sdk.cache_clear()
+
+
 def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.eventstream import EventStream
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-__all__ = ["Patch", "Patches", "SDKChangedError", "check"]
+__all__ = ["Kind", "Patch", "Patches", "SDKChangedError", "check", "describe"]
 
 Kind = Literal["function", "coroutine function", "async generator function", "class"]
 
@@ -84,7 +84,8 @@ def check(patch: Patch) -> Any:
         raise SDKChangedError(f"{patch.target} is missing: this version is not supported (nothing was patched)")
     if not _KIND_CHECKS[patch.kind](original):
         raise SDKChangedError(
-            f"{patch.target} is no longer a {patch.kind} ({original!r}): this version is not supported "
+            f"{patch.target} is no longer {'an' if patch.kind[0] in 'aeiou' else 'a'} {patch.kind} ({original!r}): "
+            "this version is not supported "
             "(nothing was patched)"
         )
     expected = (patch.parameters,) if isinstance(patch.parameters, str) else patch.parameters

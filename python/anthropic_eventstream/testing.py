@@ -309,12 +309,14 @@ Step = Union[bytes, Wait, Pings]
 @dataclass(frozen=True)
 class Reply:
     """One response: ``steps`` written as chunks of a chunked body, then ``end``: ``"finish"`` (the last chunk,
-    a complete body), ``"drop"`` (the connection closed without it: an incomplete chunked read)."""
+    a complete body), ``"drop"`` (the connection closed without it: an incomplete chunked read). ``headers``
+    are sent besides the ones every reply has (``request-id``, ``x-amzn-requestid``)."""
 
     steps: tuple[Step, ...]
     end: str = "finish"
     content_type: str = "text/event-stream"
     status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -359,7 +361,9 @@ class LoopbackServer:
         self.requests += 1
         head = (
             f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\nTransfer-Encoding: chunked\r\n"
-            "request-id: req_loopback\r\nx-amzn-requestid: req_loopback\r\nConnection: close\r\n\r\n"
+            "request-id: req_loopback\r\nx-amzn-requestid: req_loopback\r\nConnection: close\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
+            + "\r\n"
         )
         try:
             conn.sendall(head.encode())

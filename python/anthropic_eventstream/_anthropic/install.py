@@ -30,7 +30,15 @@ from .decoders import AWSEventStreamDecoder, SSEDecoder
 from .helper import Probe, fast_accumulate_event, fast_build_events, probe
 from .loop import take_over
 from .models import fast_build, fast_process_response_data, forget
-from .profile import CLIENT_SIGNATURES, HELPER_MODULES, HELPER_SIGNATURES, accumulate_parameters, bedrock_events, sdk
+from .profile import (
+    CLIENT_SIGNATURES,
+    HELPER_MODULES,
+    HELPER_SIGNATURES,
+    LATER_CLIENT_SIGNATURES,
+    accumulate_parameters,
+    bedrock_events,
+    sdk,
+)
 from .stall import check_stall_timeout
 from .streams import StreamDecoder
 
@@ -84,6 +92,10 @@ def _to_retry(client: Any, stream: Any, found: Any, options: Any, retries_taken:
         return None
     if isinstance(found, Exception):
         error, retryable = found, isinstance(found, sdk().connection_error)
+        # anthropic >= 2.17: a transport failure after the headers is retried unless they said `x-should-retry: false`
+        should_retry_failure = getattr(client, "_should_retry_failure", None)
+        if retryable and should_retry_failure is not None:
+            retryable = should_retry_failure(stream.response)
     else:
         body = found.json()
         error = client._make_status_error(f"{body}", body=body, response=stream.response)
@@ -103,7 +115,7 @@ def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_c
             result = await original(self, *args, **kwargs)
             decoder = _bind_request(result)
             if retry_before_content and decoder is not None:
-                found = await decoder.aread_ahead(result.response)
+                found = await decoder.aread_ahead(result.response, self)
                 error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
                 if error is not None:
                     await result.response.aclose()
@@ -117,7 +129,7 @@ def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_c
         result = original(self, *args, **kwargs)
         decoder = _bind_request(result)
         if retry_before_content and decoder is not None:
-            found = decoder.read_ahead(result.response)
+            found = decoder.read_ahead(result.response, self)
             error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
             if error is not None:
                 result.response.close()
@@ -258,6 +270,9 @@ def _retry_loop_probe(cls: type) -> None:
     0.40, say) retried only HTTP status errors, by recursion, outside it: there the flag is refused."""
     for name in ("_should_retry_exception", "_should_retry"):
         check(Patch(cls, name, lambda original: original, parameters=CLIENT_SIGNATURES[name]))
+    for name, parameters in LATER_CLIENT_SIGNATURES.items():
+        if hasattr(cls, name):
+            check(Patch(cls, name, lambda original: original, parameters=parameters))
 
 
 @dataclass(frozen=True)

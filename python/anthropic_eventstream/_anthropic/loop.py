@@ -116,7 +116,7 @@ def _events(stream: Any) -> Iterator[Any]:
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
-    batches = stream._decoder.batches(response)
+    batches = stream._decoder.batches(response, stream._client)
     if (observer := stream._observer) is not None:
         observer.begin()
     try:
@@ -156,7 +156,7 @@ async def _aevents(stream: Any) -> AsyncIterator[Any]:
     response = stream.response
     process_data = stream._client._process_response_data
     from_text = _model_from_text(process_data, cast_to)
-    batches = stream._decoder.abatches(response)
+    batches = stream._decoder.abatches(response, stream._client)
     if (observer := stream._observer) is not None:
         observer.begin()
     try:

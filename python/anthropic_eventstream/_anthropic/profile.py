@@ -15,17 +15,18 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from .._events.bedrock import EventSpec, Naming, chunk_frame
 from .._events.errors import ErrorBody, frame_error_body
 from .._events.sse import SSESpec
-from .._patching import Patch, SDKChangedError, check, describe
+from .._patching import Kind, Patch, SDKChangedError, check, describe
 from .events import event_layout, fast_event_class
 
 __all__ = [
     "ACCUMULATE_PARAMETERS",
     "HELPER_MODULES",
+    "LATER_CLIENT_SIGNATURES",
     "LOOP_METHODS",
     "REVIEWED_LOOPS",
     "SDK",
@@ -44,22 +45,30 @@ __all__ = [
 SUPPORTED_RANGE = ">=0.40, <3"
 _SUPPORTED = ((0, 40), (3,))
 
-#: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.16) that ``loop._events`` /
+#: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.17) that ``loop._events`` /
 #: ``loop._aevents`` follow, and the ``_iter_events`` each reads its events from (which those loops read from the
 #: stream's decoder themselves), in their normalised form (``loop_form``), kept in ``reviewed_loops/``. Another
 #: loop runs as the SDK's own (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
 REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
 
 #: The stream methods ``loop`` takes the place of, each with its reviewed forms' file names (sync, async).
+#: ``_iter_events`` has two: it reads the body raw (anthropic 2.12 to 2.16), or through the SDK's own typed body
+#: readers (``SDK.body_readers``, anthropic 2.17); the one reviewed for the installed SDK is the one that reads
+#: the body the way the profile found it read (``reviewed_loop``).
 LOOP_METHODS = {
     "__stream__": ("sync.txt", "async.txt"),
     "_iter_events": ("iter_events_sync.txt", "iter_events_async.txt"),
 }
+_TYPED_ITER_EVENTS = ("iter_events_typed_sync.txt", "iter_events_typed_async.txt")
 
 
 def reviewed_loop(is_async: bool, method: str = "__stream__") -> str:
-    """The reviewed normalised form of the SDK's sync or async ``method`` (one of ``LOOP_METHODS``)."""
-    return (REVIEWED_LOOPS / LOOP_METHODS[method][is_async]).read_text(encoding="utf-8")
+    """The reviewed normalised form of the SDK's sync or async ``method`` (one of ``LOOP_METHODS``), for the
+    installed SDK (an ``_iter_events`` reads the body as ``sdk().body_readers`` says)."""
+    names = LOOP_METHODS[method]
+    if method == "_iter_events" and sdk().body_readers is not None:
+        names = _TYPED_ITER_EVENTS
+    return (REVIEWED_LOOPS / names[is_async]).read_text(encoding="utf-8")
 
 
 def loop_form(function: Any) -> str | None:
@@ -97,6 +106,12 @@ CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
     # the retry loop that ``retry_before_content`` goes through (anthropic >= 0.48: decided by exception)
     "_should_retry_exception": ("(self, err)",),
     "_should_retry": ("(self, response)",),
+}
+#: Client internals that ``retry_before_content`` calls where the release has them (anthropic 2.17 and later), with
+#: their signatures: present with another one is a change this version does not know, and refused.
+LATER_CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    # whether a transport failure after the headers is retried (`x-should-retry: false` says not)
+    "_should_retry_failure": ("(self, response)",),
 }
 HELPER_SIGNATURES: dict[str, tuple[str, ...]] = {
     # anthropic 2.16 has the helper's own build (``model_construct``)
@@ -222,6 +237,12 @@ class SDK:
     timeout_errors: tuple[type[Exception], ...]
     #: the class of an exception or error frame's event
     frame_error_event: type
+    #: the SDK's own readers of a stream's body (sync, async), each ``(response, client) -> chunks``, which raise
+    #: a failure to read it as the SDK's ``APIConnectionError`` / ``APITimeoutError`` with its message for that
+    #: failure (anthropic 2.17's ``iter_response_bytes`` / ``async_iter_response_bytes``); ``None`` where its
+    #: streams read ``response.iter_bytes()`` raw and a failure escapes as the HTTP library's exception
+    #: (``StreamDecoder`` maps those itself)
+    body_readers: tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]] | None
 
 
 @functools.cache
@@ -261,7 +282,33 @@ def sdk() -> SDK:
         transport_errors=(http.RequestError,),
         timeout_errors=(http.TimeoutException,),
         frame_error_event=FrameErrorEvent,
+        body_readers=_body_readers(),
     )
+
+
+#: The SDK's typed body readers (``SDK.body_readers``) in ``anthropic._streaming``, each name with its kind, as
+#: anthropic 2.17 ships them.
+BODY_READERS: tuple[tuple[str, Kind], ...] = (
+    ("iter_response_bytes", "function"),
+    ("async_iter_response_bytes", "async generator function"),
+)
+BODY_READER_PARAMETERS = "(response, client)"
+
+
+def _body_readers() -> tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]] | None:
+    """The installed SDK's typed body readers (``SDK.body_readers``), checked; ``None`` for an SDK that has
+    neither (before anthropic 2.17). One without the other, or either of another shape, is a change this version
+    does not know: ``SDKChangedError``."""
+    from anthropic import _streaming
+
+    present = [name for name, _ in BODY_READERS if name in vars(_streaming)]
+    if not present:
+        return None
+    sync, async_ = (
+        check(Patch(_streaming, name, lambda original: original, kind=kind, parameters=BODY_READER_PARAMETERS))
+        for name, kind in BODY_READERS
+    )
+    return sync, async_
 
 
 def _http_library() -> Any:
