@@ -275,6 +275,11 @@ def test_diagnostics_say_which_fast_paths_are_on_and_why_not(monkeypatch: pytest
     profile = report["sdk_profile"]
     assert profile["in_range"] is True and set(profile["signatures"]) >= {"_make_sse_decoder", "_process_response"}
     assert profile["signatures"]["_make_sse_decoder"] == "ok"
+    typed = hasattr(anthropic.Anthropic, "_should_retry_failure")  # anthropic >= 2.17
+    assert profile["signatures"]["_should_retry_failure"] == (
+        "ok" if typed else "absent (an earlier release): not called"
+    )
+    assert profile["body_readers"].startswith("the SDK's typed readers" if typed else "raw:")
     assert report["native_decoder"]["on"] is (ae.BACKEND == "native")
     known = _sdk_loop._known(Stream.__stream__) is False
     assert report["stream_loop"]["on"] is (known and report["stream_loop"]["async"])

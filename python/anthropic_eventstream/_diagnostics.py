@@ -139,20 +139,39 @@ def _helper_events() -> dict[str, Any]:
 
 
 def _profile(anthropic: Any) -> dict[str, Any]:
-    """The SDK profile's checks, each asked of the installed SDK: whether the release is in the supported range,
-    and for each internal the opt-in replaces on a client class, ``"ok"`` or what differs."""
-    from ._anthropic.profile import CLIENT_SIGNATURES, SUPPORTED_RANGE, supported
+    """The SDK profile's checks, each asked of the installed SDK: whether the release is in the supported range;
+    for each internal the opt-in replaces on a client class (and each it calls where the release has it),
+    ``"ok"`` or what differs; and how its streams read the body (``body_readers``)."""
+    from ._anthropic.profile import CLIENT_SIGNATURES, LATER_CLIENT_SIGNATURES, SUPPORTED_RANGE, sdk, supported
     from ._patching import Patch, SDKChangedError, check
 
     signatures = {}
-    for name, accepted in CLIENT_SIGNATURES.items():
+    for name, accepted in {**CLIENT_SIGNATURES, **LATER_CLIENT_SIGNATURES}.items():
+        if name in LATER_CLIENT_SIGNATURES and not hasattr(anthropic.Anthropic, name):
+            signatures[name] = "absent (an earlier release): not called"
+            continue
         try:
             check(Patch(anthropic.Anthropic, name, lambda original: original, parameters=accepted))
         except SDKChangedError as exc:
             signatures[name] = str(exc)
         else:
             signatures[name] = "ok"
-    return {"supported_range": SUPPORTED_RANGE, "in_range": supported(anthropic.__version__), "signatures": signatures}
+    try:
+        readers = sdk().body_readers
+    except SDKChangedError as exc:
+        body = str(exc)
+    else:
+        body = (
+            "raw: a transport failure mid-stream is mapped by this package"
+            if readers is None
+            else "the SDK's typed readers (iter_response_bytes): a transport failure mid-stream is the SDK's own"
+        )
+    return {
+        "supported_range": SUPPORTED_RANGE,
+        "in_range": supported(anthropic.__version__),
+        "signatures": signatures,
+        "body_readers": body,
+    }
 
 
 def diagnostics() -> dict[str, Any]:
