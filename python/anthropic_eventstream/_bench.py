@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import json
 import struct
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
@@ -297,6 +298,20 @@ def _create(client: Any) -> int:
     return _consume(iter(client.messages.create(**REQUEST, stream=True)))
 
 
+_LOOPS = threading.local()
+
+
+def run_async(coroutine: Coroutine[Any, Any, int]) -> int:
+    """``coroutine`` run to its end in this thread's one event loop, kept from run to run as a long-lived
+    application keeps its loop: ``asyncio.run`` per stream would also time a new loop and the shutdown of its
+    default executor, whose thread the SDK's async Bedrock client starts to sign each request (about 2 ms a
+    stream here, which a real process pays once)."""
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine)
+
+
 def _create_async(client: Any) -> int:
     async def go() -> int:
         n = 0
@@ -304,7 +319,7 @@ def _create_async(client: Any) -> int:
             n += 1
         return n
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def _helper(client: Any) -> int:
@@ -656,7 +671,7 @@ def aiobotocore_cases(body: bytes, chunk: int = CHUNK) -> list[Case]:
                 n += 1
             return n
 
-        return asyncio.run(go())
+        return run_async(go())
 
     return [
         Case("aiobotocore AioEventStream", "stock aiobotocore", iterate, events, baseline=True),
