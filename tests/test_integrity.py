@@ -246,7 +246,10 @@ def _changed_reader(response: Any, client: Any, chunk_size: int) -> Any:
     [
         ({"iter_response_bytes": _changed_reader}, r"iter_response_bytes takes \(response, client, chunk_size\)"),
         ({"iter_response_bytes": _reader, "async_iter_response_bytes": None}, r"async_iter_response_bytes is missing"),
-        ({"async_iter_response_bytes": _reader}, r"async_iter_response_bytes is no longer an async generator function"),
+        (
+            {"iter_response_bytes": _reader, "async_iter_response_bytes": _reader},
+            r"async_iter_response_bytes is no longer an async generator function",
+        ),
     ],
     ids=["changed", "one-without-the-other", "not-async"],
 )
