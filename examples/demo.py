@@ -106,10 +106,15 @@ def main() -> int:
 
     for number, (title, replies) in enumerate(network_scenarios().items(), start=4):
         print(f"\n{number}. {title} (a real server on 127.0.0.1):")
-        print("   stock:    ", over_a_socket(replies))
+        stock = over_a_socket(replies)
+        print("   stock:    ", stock)
         anthropic_eventstream.install(stall_timeout=1.0)
-        print("   installed:", over_a_socket(replies), "  [install(stall_timeout=1.0)]")
+        installed = over_a_socket(replies)
+        print("   installed:", installed, "  [install(stall_timeout=1.0)]")
         anthropic_eventstream.uninstall()
+        if installed.split(" after ")[0] == stock.split(" after ")[0]:
+            print("   (anthropic 2.17 and later raise this one as their own exception already; installed, it still")
+            print("    reaches you as exactly that exception, message and cause)")
 
     print("\n6. Decoding speed (SDK decoder interface, 20,000 text deltas in 16 KiB chunks):")
     body = _bench.bedrock_body()
