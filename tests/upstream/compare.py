@@ -7,7 +7,8 @@ every test that fails only under ``install()`` fails for a documented, intended 
   those pass.)
 - ``typed status``: a test pins the stock untyped ``APIStatusError`` of a mid-stream error frame.
 - ``transport``: a test pins the raw httpx error of a connection dropped (or timed out) mid-stream, which we
-  raise as the SDK's ``APIConnectionError`` (``APITimeoutError``), its cause the httpx error.
+  raise as the SDK's ``APIConnectionError`` (``APITimeoutError``), its cause the httpx error. (From anthropic
+  2.17 the SDK raises those itself, and the installed stream passes its error through: none there.)
 - ``span error.type``: an in-band error without ``error.type`` becomes a 500, which the SDK's OpenTelemetry
   span records as its ``error.type``.
 
