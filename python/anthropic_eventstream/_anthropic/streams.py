@@ -121,7 +121,8 @@ class StreamDecoder:
     - an ``EventStreamError`` (corrupt, truncated, incomplete): ``APIConnectionError``;
     - a transport error while the body is read (the SDK's httpx / httpx2 ``RequestError``: a dropped connection,
       a broken chunked body): ``APIConnectionError``, and a read timeout ``APITimeoutError``, as the SDK raises
-      them before the headers;
+      them before the headers (from anthropic 2.17 the SDK's own body reader raises those itself, and they pass
+      through unchanged);
     - a stall: ``APITimeoutError`` whose cause is ``StalledStreamError``.
 
     Everything a stream needs is here, in an object made for that stream, so that it keeps the behaviour it
