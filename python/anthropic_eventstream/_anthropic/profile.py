@@ -288,11 +288,11 @@ def sdk() -> SDK:
 
 #: The SDK's typed body readers (``SDK.body_readers``) in ``anthropic._streaming``, each name with its kind, as
 #: anthropic 2.17 ships them.
-BODY_READERS: tuple[tuple[str, Kind], ...] = (
+_BODY_READERS: tuple[tuple[str, Kind], ...] = (
     ("iter_response_bytes", "function"),
     ("async_iter_response_bytes", "async generator function"),
 )
-BODY_READER_PARAMETERS = "(response, client)"
+_BODY_READER_PARAMETERS = "(response, client)"
 
 
 def _body_readers() -> tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any]] | None:
@@ -301,12 +301,11 @@ def _body_readers() -> tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any
     does not know: ``SDKChangedError``."""
     from anthropic import _streaming
 
-    present = [name for name, _ in BODY_READERS if name in vars(_streaming)]
-    if not present:
+    if not any(name in vars(_streaming) for name, _ in _BODY_READERS):
         return None
     sync, async_ = (
-        check(Patch(_streaming, name, lambda original: original, kind=kind, parameters=BODY_READER_PARAMETERS))
-        for name, kind in BODY_READERS
+        check(Patch(_streaming, name, lambda original: original, kind=kind, parameters=_BODY_READER_PARAMETERS))
+        for name, kind in _BODY_READERS
     )
     return sync, async_
 
