@@ -86,3 +86,16 @@ def test_bench_runs_quickly() -> None:
     assert "the floor" in floor and "faster" not in floor
     last = out.rstrip().splitlines()[-1]
     assert last == "every target met on this run" or re.fullmatch(r"\d+ target\(s\) MISSED on this run: .+", last), last
+
+
+def test_realistic_groups_are_the_ones_built() -> None:
+    """``_bench.REALISTIC_GROUPS`` names exactly the groups ``realistic_cases`` builds, in order, so that asking
+    for one by name (``benches/instructions.py``) never silently builds nothing; and asking builds only it."""
+    pytest.importorskip("anthropic")
+    pytest.importorskip("botocore")
+    from anthropic_eventstream import _bench
+
+    built = list(dict.fromkeys(case.group for case in _bench.realistic_cases(10)))
+    assert built == list(_bench.REALISTIC_GROUPS)
+    one = _bench.REALISTIC_GROUPS[2]
+    assert {case.group for case in _bench.realistic_cases(10, groups=[one])} == {one}
