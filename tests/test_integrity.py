@@ -151,6 +151,30 @@ def test_accelerate_under_install_wraps_the_sdks_originals(backend: str) -> None
         ae.uninstall()
 
 
+def test_accelerate_checks_again_what_changed_since_its_last_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = type(ae.accelerate(testing.mock_anthropic_client(b"")))
+    assert type(ae.accelerate(testing.mock_anthropic_client(b""))) is first  # nothing changed: the same subclass
+    original = anthropic.Anthropic._make_status_error
+    seen = []
+
+    def _make_status_error(self: Any, err_msg: str, *, body: object, response: Any) -> Any:  # another library's
+        seen.append(err_msg)
+        return original(self, err_msg, body=body, response=response)
+
+    monkeypatch.setattr(anthropic.Anthropic, "_make_status_error", _make_status_error)
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    client = ae.accelerate(testing.mock_anthropic_client(testing.anthropic_sse([*EVENTS[:2], overloaded])))
+    with pytest.raises(anthropic.APIStatusError):
+        list(client.messages.create(**REQUEST, stream=True))
+    assert type(client) is not first and len(seen) == 1  # wrapped afresh, not bypassed
+
+    def changed(self: Any, err_msg: str, body: object, response: Any) -> Any: ...
+
+    monkeypatch.setattr(anthropic.Anthropic, "_make_status_error", changed)
+    with pytest.raises(ae.SDKChangedError, match="_make_status_error takes"):
+        ae.accelerate(testing.mock_anthropic_client(b""))
+
+
 # -- botocore: its own classes ---------------------------------------------------------------------------------
 
 

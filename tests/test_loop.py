@@ -19,6 +19,7 @@ from anthropic_eventstream import testing
 from anthropic_eventstream._anthropic import loop as _sdk_loop
 from anthropic_eventstream._anthropic.loop import _known, take_over
 from anthropic_eventstream._anthropic.models import event_validator
+from anthropic_eventstream._anthropic.profile import loop_method_name
 
 from .helpers import REQUEST, property_settings
 from .test_models import CORPUS, EVENTS, _build, _unions, json_values, shape
@@ -64,11 +65,83 @@ def test_the_sdk_loop_is_taken_over_where_it_is_known(is_async: bool) -> None:
     assert "_iterator" not in vars(stock)
 
 
-@pytest.mark.parametrize("method", ["__stream__", "_iter_events"])
+class _Observer:
+    """The SDK's stream observer (anthropic 2.12 and later; an OpenTelemetry configuration sets one on the response's
+    body), recording what the stream reports."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def begin(self) -> None:
+        self.calls.append("begin")
+
+    def item(self, item: Any) -> None:
+        self.calls.append(("item", shape(item)))
+
+    def end(self, how: str, error: BaseException | None = None) -> None:
+        self.calls.append(("end", how, repr(error)))
+
+
+def _observed(client: Any, is_async: bool) -> list[Any]:
+    """What a whole stream of ``client`` reports to its observer."""
+    stream = _create(client, is_async)
+    observer = stream.response.stream.stream_observer = _Observer()
+
+    async def drain() -> None:
+        async for _ in stream:
+            pass
+
+    asyncio.run(drain()) if is_async else list(stream)
+    return observer.calls
+
+
+def _closed_then_read(client: Any, is_async: bool) -> list[Any]:
+    """The first event through one iterator of a stream, which is then closed, and the rest through another."""
+    stream = _create(client, is_async)
+
+    async def read_async() -> list[Any]:
+        iterator = stream.__aiter__()
+        first = await iterator.__anext__()
+        await iterator.aclose()
+        return [shape(first)] + [shape(event) async for event in stream]
+
+    if is_async:
+        return asyncio.run(read_async())
+    iterator = iter(stream)
+    first = next(iterator)
+    iterator.close()
+    return [shape(first)] + [shape(event) for event in stream]
+
+
+@known_loop
+def test_a_taken_over_stream_hands_its_items_on_as_the_sdk_does(is_async: bool) -> None:
+    from anthropic._streaming import AsyncStream, Stream
+
+    body = testing.anthropic_sse(testing.message_events(["An ", "answer."]))
+    cls = AsyncStream if is_async else Stream
+    stream = _create(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
+    assert type(stream) is not cls and isinstance(stream, cls)
+    assert [getattr(type(stream), name) for name in ("__name__", "__qualname__", "__module__", "__doc__")] == [
+        getattr(cls, name) for name in ("__name__", "__qualname__", "__module__", "__doc__")
+    ]
+    # closing one iterator of the stream leaves the stream's loop where it is
+    expected = _closed_then_read(testing.mock_anthropic_client(body, is_async=is_async), is_async)
+    assert len(expected) == len(testing.message_events(["An ", "answer."]))
+    assert (
+        _closed_then_read(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == expected
+    )
+    # an observer is told every item, where the stream has one
+    expected = _observed(testing.mock_anthropic_client(body, is_async=is_async), is_async)
+    assert sum(1 for call in expected if call[0] == "item") == len(testing.message_events(["An ", "answer."]))
+    assert _observed(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == expected
+
+
+@pytest.mark.parametrize("method", ["__stream__", "_iter_events", "__iter__"])
 def test_an_unknown_loop_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch, is_async: bool, method: str) -> None:
     from anthropic._streaming import AsyncStream, Stream
 
     cls = AsyncStream if is_async else Stream
+    method = loop_method_name(method, is_async)
     original = getattr(cls, method)
 
     def other(self: Any) -> Any:  # a loop (or reader) of another shape: here the SDK's, behind one more call
@@ -82,6 +155,7 @@ def test_an_unknown_loop_is_left_to_the_sdk(monkeypatch: pytest.MonkeyPatch, is_
     body = testing.anthropic_sse([*EVENTS[:1], EVENTS[16]])
     stream = _create(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
     assert getattr(vars(stream).get("_iterator"), "__name__", None) not in ("_events", "_aevents")
+    assert type(stream) is cls
     assert not take_over(stream)
     assert _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == _results(
         testing.mock_anthropic_client(body, is_async=is_async), is_async

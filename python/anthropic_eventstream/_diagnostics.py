@@ -58,16 +58,16 @@ def _loop() -> dict[str, Any]:
     from anthropic._streaming import AsyncStream, Stream
 
     from ._anthropic.loop import _known
-    from ._anthropic.profile import LOOP_METHODS, loop_form, reviewed_loop
+    from ._anthropic.profile import LOOP_METHODS, loop_form, loop_method, loop_method_name, reviewed_loop
 
     sides = {"sync": (Stream, False), "async": (AsyncStream, True)}
     differs: dict[str, str] = {}
     for side, (cls, is_async) in sides.items():
         diff: list[str] = []
         for method in LOOP_METHODS:
-            function = getattr(cls, method, None)
+            function = loop_method(cls, method, is_async)
             if _known(function, method) is not is_async:
-                where = f"{cls.__name__}.{method}"
+                where = f"{cls.__name__}.{loop_method_name(method, is_async)}"
                 lines = difflib.unified_diff(
                     reviewed_loop(is_async, method).splitlines(True),
                     (loop_form(function) or "").splitlines(True),
@@ -83,8 +83,9 @@ def _loop() -> dict[str, Any]:
     off = " and ".join(differs)
     return _path(
         False,
-        f"the installed SDK's {off} stream loop (Stream.__stream__ and the _iter_events it reads) is not the loop this "
-        "version was reviewed against: its own loop runs (exact, slower); `differs` shows where",
+        f"the installed SDK's {off} stream loop (Stream.__stream__, the _iter_events it reads and the __iter__ that "
+        "hands its items on) is not the loop this version was reviewed against: its own loop runs (exact, slower); "
+        "`differs` shows where",
         **known,
         differs=differs,
     )

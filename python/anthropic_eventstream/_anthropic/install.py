@@ -425,31 +425,35 @@ def is_installed() -> bool:
     return _installed.active
 
 
-_ACCELERATED: dict[tuple[type, Options], type] = {}
+_ACCELERATED: dict[tuple[type, Options, tuple[Any, ...]], type] = {}
 _accelerated_lock = threading.Lock()
 
 
 def _accelerated_class(cls: type, options: Options) -> type:
-    """The subclass of ``cls`` that ``accelerate()`` gives a client (one per class and options): the same
-    patches as ``install()``, made from what ``cls`` itself resolves (the SDK's originals, or a subclass's own
-    overrides), held by the subclass itself."""
+    """The subclass of ``cls`` that ``accelerate()`` gives a client: the same patches as ``install()``, made from
+    what ``cls`` itself resolves (the SDK's originals, or a subclass's own overrides), held by the subclass
+    itself. They are checked on every call, and one subclass is kept per class, options and originals: an
+    internal changed since (patched by another library, say) is checked and wrapped afresh, never bypassed."""
     with _accelerated_lock:
-        key = (cls, options)
-        if key not in _ACCELERATED:
-            covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
-            base = next((c for c in cls.__mro__ if c in covered), None)
-            if base is None:
-                from anthropic._base_client import BaseClient
+        covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
+        base = next((c for c in cls.__mro__ if c in covered), None)
+        if base is None:
+            from anthropic._base_client import BaseClient
 
-                if issubclass(cls, BaseClient):
-                    raise SDKChangedError(
-                        f"{cls.__module__}.{cls.__qualname__} is a client class this version does not know "
-                        "(nothing was patched)"
-                    )
-                raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
-            is_bedrock, is_async = covered[base]
-            patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
-            namespace: dict[str, Any] = {patch.name: patch.make(check(patch)) for patch in patches}
+            if issubclass(cls, BaseClient):
+                raise SDKChangedError(
+                    f"{cls.__module__}.{cls.__qualname__} is a client class this version does not know "
+                    "(nothing was patched)"
+                )
+            raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
+        is_bedrock, is_async = covered[base]
+        patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
+        originals = tuple(check(patch) for patch in patches)
+        key = (cls, options, originals)
+        if key not in _ACCELERATED:
+            namespace: dict[str, Any] = {
+                patch.name: patch.make(original) for patch, original in zip(patches, originals)
+            }
             namespace.update(
                 __anthropic_eventstream_accelerated__=True,
                 __module__=cls.__module__,

@@ -34,6 +34,8 @@ __all__ = [
     "accumulate_parameters",
     "bedrock_events",
     "loop_form",
+    "loop_method",
+    "loop_method_name",
     "reviewed_loop",
     "sdk",
     "supported",
@@ -46,9 +48,10 @@ SUPPORTED_RANGE = ">=0.40, <3"
 _SUPPORTED = ((0, 40), (3,))
 
 #: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.17) that ``loop._events`` /
-#: ``loop._aevents`` follow, and the ``_iter_events`` each reads its events from (which those loops read from the
-#: stream's decoder themselves), in their normalised form (``loop_form``), kept in ``reviewed_loops/``. Another
-#: loop runs as the SDK's own (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
+#: ``loop._aevents`` follow, the ``_iter_events`` each reads its events from (which those loops read from the
+#: stream's decoder themselves) and the ``__iter__`` / ``__aiter__`` that hands their items to the caller, in their
+#: normalised form (``loop_form``), kept in ``reviewed_loops/``. Another loop runs as the SDK's own
+#: (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
 REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
 
 #: The stream methods ``loop`` takes the place of, each with its reviewed forms' file names (sync, async).
@@ -58,8 +61,22 @@ REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
 LOOP_METHODS = {
     "__stream__": ("sync.txt", "async.txt"),
     "_iter_events": ("iter_events_sync.txt", "iter_events_async.txt"),
+    "__iter__": ("iteration_sync.txt", "iteration_async.txt"),
 }
 _TYPED_ITER_EVENTS = ("iter_events_typed_sync.txt", "iter_events_typed_async.txt")
+#: ``LOOP_METHODS`` named otherwise on ``AsyncStream``.
+_ASYNC_NAMES = {"__iter__": "__aiter__"}
+
+
+def loop_method(cls: type, method: str, is_async: bool) -> Any:
+    """The function ``cls`` (a sync or async stream class) runs for ``method`` (one of ``LOOP_METHODS``), or
+    ``None``."""
+    return getattr(cls, loop_method_name(method, is_async), None)
+
+
+def loop_method_name(method: str, is_async: bool) -> str:
+    """``method``'s name on a sync or async stream class: ``__iter__`` is ``__aiter__`` on an async one."""
+    return _ASYNC_NAMES.get(method, method) if is_async else method
 
 
 def reviewed_loop(is_async: bool, method: str = "__stream__") -> str:
