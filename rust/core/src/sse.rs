@@ -21,23 +21,94 @@
 //! without bound.
 
 use std::mem;
+use std::ops::Range;
 
 use memchr::memchr2;
 
 use crate::error::{Error, ErrorKind};
 
-/// One dispatched event; `retry` is whatever the [`RetryParser`] made of the last valid `retry` field.
+/// One dispatched event. Its name, data and id are ranges of the text of the [`Events`] that holds it (read
+/// them through [`Events::iter`]); `retry` is whatever the [`RetryParser`] made of the last valid `retry` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event<R> {
     /// The last `event` field's value, if there was one (it may be empty).
-    pub event: Option<String>,
+    name: Option<Range<usize>>,
     /// The `data` fields' values joined with `\n`.
-    pub data: String,
+    data: Range<usize>,
     /// The last event id (kept across events), if one was set.
-    pub id: Option<String>,
-    pub retry: Option<R>,
+    id: Option<Range<usize>>,
+    retry: Option<R>,
     /// The event's non-blank lines, comments and unknown fields included (empty unless asked for).
-    pub raw: Vec<String>,
+    raw: Vec<String>,
+}
+
+/// An event of an [`Events`], its text borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a, R> {
+    /// The event name: the last `event` field's value, if there was one (it may be empty).
+    pub name: Option<&'a str>,
+    pub data: &'a str,
+    pub id: Option<&'a str>,
+    pub retry: Option<&'a R>,
+    pub raw: &'a [String],
+}
+
+/// Decoded events, their text back to back in one buffer: kept from call to call and cleared by the caller,
+/// so that no event costs an allocation of its own (only the rare `raw` lines are owned apiece).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Events<R> {
+    text: String,
+    events: Vec<Event<R>>,
+}
+
+impl<R> Default for Events<R> {
+    fn default() -> Self {
+        Self { text: String::new(), events: Vec::new() }
+    }
+}
+
+impl<R> Events<R> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The bytes the text buffer holds allocated.
+    pub fn capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
+    /// Forgets every event, keeping the buffers' capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.events.clear();
+    }
+
+    /// The events, in order.
+    pub fn iter(&self) -> impl Iterator<Item = EventRef<'_, R>> {
+        let text = |range: &Range<usize>| self.text.get(range.clone()).unwrap_or_default();
+        self.events.iter().map(move |e| EventRef {
+            name: e.name.as_ref().map(text),
+            data: text(&e.data),
+            id: e.id.as_ref().map(text),
+            retry: e.retry.as_ref(),
+            raw: &e.raw,
+        })
+    }
+
+    /// Appends `value` to the text; its range.
+    fn push(&mut self, value: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(value);
+        start..self.text.len()
+    }
 }
 
 /// How a `retry` field's value becomes a retry: `None` leaves the previous one in place.
@@ -75,8 +146,12 @@ pub struct Decoder<R> {
     fed: u64,
     max_event_length: u64,
     keep_raw: bool,
-    event: Option<String>,
-    data: Vec<String>,
+    /// The event being gathered: its name (if an `event` field was read), and its `data` values joined with
+    /// `\n` (`data_lines` of them). The buffers are reused from event to event.
+    event: String,
+    has_event: bool,
+    data: String,
+    data_lines: usize,
     last_event_id: Option<String>,
     retry: Option<R>,
     raw: Vec<String>,
@@ -106,8 +181,10 @@ impl<R> Decoder<R> {
             fed: 0,
             max_event_length,
             keep_raw,
-            event: None,
-            data: Vec::new(),
+            event: String::new(),
+            has_event: false,
+            data: String::new(),
+            data_lines: 0,
             last_event_id: None,
             retry: None,
             raw: Vec::new(),
@@ -120,7 +197,7 @@ impl<R> Decoder<R> {
         &mut self,
         chunk: &[u8],
         retry: &mut impl RetryParser<Value = R>,
-        out: &mut Vec<Event<R>>,
+        out: &mut Events<R>,
     ) -> Result<(), Error> {
         let mut start = 0;
         while start < chunk.len() {
@@ -141,7 +218,7 @@ impl<R> Decoder<R> {
 
     /// The end of the stream: what is gathered is decoded as a last block (its events, if it holds a blank
     /// line, are appended to `out`); an event without its blank line is dropped, as the SDK drops it.
-    pub fn close(&mut self, retry: &mut impl RetryParser<Value = R>, out: &mut Vec<Event<R>>) -> Result<(), Error> {
+    pub fn close(&mut self, retry: &mut impl RetryParser<Value = R>, out: &mut Events<R>) -> Result<(), Error> {
         if self.block.is_empty() {
             return Ok(());
         }
@@ -151,24 +228,32 @@ impl<R> Decoder<R> {
     /// The event gathered but not dispatched, as `(event name, data)`: after [`Decoder::close`], what a stream
     /// that ended without its last blank line left behind (the SDK drops it too). `None` if nothing was
     /// gathered since the last dispatch (an `id` or `retry` alone is not an event's content).
-    pub fn pending(&self) -> Option<(Option<&str>, String)> {
-        if self.event.is_none() && self.data.is_empty() {
+    pub fn pending(&self) -> Option<(Option<&str>, &str)> {
+        if !self.has_event && self.data_lines == 0 {
             return None;
         }
-        Some((self.event.as_deref(), self.data.join("\n")))
+        Some((self.has_event.then_some(self.event.as_str()), self.data.as_str()))
     }
 
-    /// Decodes the gathered block, line by line.
-    fn flush(&mut self, retry: &mut impl RetryParser<Value = R>, out: &mut Vec<Event<R>>) -> Result<(), Error> {
+    /// Decodes the gathered block, line by line. The block is checked as UTF-8 at once; only a block that is
+    /// not is checked line by line, to raise at the line that is not, after the events before it.
+    fn flush(&mut self, retry: &mut impl RetryParser<Value = R>, out: &mut Events<R>) -> Result<(), Error> {
         let block = mem::take(&mut self.block);
         let offset = self.block_offset;
         self.block_offset = self.fed;
+        let valid = crate::utf8::to_str(&block).is_ok();
         let mut start = 0;
         while start < block.len() {
             let rest = &block[start..];
             let line_end = memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
-            let line = std::str::from_utf8(&rest[..line_end])
-                .map_err(|_| ErrorKind::SseNotUtf8 { line: rest[..line_end].to_vec() }.at(offset + start as u64))?;
+            let bytes = &rest[..line_end];
+            let line = if valid {
+                // SAFETY: the whole block is valid UTF-8, and a line ends before an ASCII byte or at its end.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            } else {
+                std::str::from_utf8(bytes)
+                    .map_err(|_| ErrorKind::SseNotUtf8 { line: bytes.to_vec() }.at(offset + start as u64))?
+            };
             self.line(line, retry, out);
             start += piece_end(rest);
         }
@@ -178,22 +263,25 @@ impl<R> Decoder<R> {
     }
 
     /// One decoded line, as the SDK's `SSEDecoder.decode`.
-    fn line(&mut self, line: &str, retry: &mut impl RetryParser<Value = R>, out: &mut Vec<Event<R>>) {
+    fn line(&mut self, line: &str, retry: &mut impl RetryParser<Value = R>, out: &mut Events<R>) {
         if line.is_empty() {
-            let empty = |s: &Option<String>| s.as_deref().map_or(true, str::is_empty);
-            if empty(&self.event) && self.data.is_empty() && empty(&self.last_event_id) && self.retry.is_none() {
+            let nothing = (!self.has_event || self.event.is_empty())
+                && self.data_lines == 0
+                && self.last_event_id.as_deref().map_or(true, str::is_empty)
+                && self.retry.is_none();
+            if nothing {
                 self.raw.clear();
                 return;
             }
-            out.push(Event {
-                event: self.event.take(),
-                // One data line (every Messages event) is moved, not copied: `join` would allocate anew.
-                data: if self.data.len() == 1 { self.data.pop().unwrap_or_default() } else { self.data.join("\n") },
-                id: self.last_event_id.clone(),
-                retry: self.retry.take(),
-                raw: mem::take(&mut self.raw),
-            });
+            let name = self.has_event.then(|| out.push(&self.event));
+            let data = out.push(&self.data);
+            let id = self.last_event_id.as_deref().map(|id| out.push(id));
+            let (retry, raw) = (self.retry.take(), mem::take(&mut self.raw));
+            out.events.push(Event { name, data, id, retry, raw });
+            self.has_event = false;
+            self.event.clear();
             self.data.clear();
+            self.data_lines = 0;
             return;
         }
         if self.keep_raw {
@@ -205,8 +293,18 @@ impl<R> Decoder<R> {
         let (field, value) = line.split_once(':').unwrap_or((line, ""));
         let value = value.strip_prefix(' ').unwrap_or(value);
         match field {
-            "event" => self.event = Some(value.to_owned()),
-            "data" => self.data.push(value.to_owned()),
+            "event" => {
+                self.event.clear();
+                self.event.push_str(value);
+                self.has_event = true;
+            }
+            "data" => {
+                if self.data_lines > 0 {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+                self.data_lines += 1;
+            }
             "id" if !value.contains('\0') => self.last_event_id = Some(value.to_owned()),
             "retry" => {
                 if let Some(parsed) = retry.parse(value) {
@@ -222,9 +320,9 @@ impl<R> Decoder<R> {
 mod tests {
     use super::*;
 
-    fn decode(chunks: &[&[u8]]) -> Vec<Event<u64>> {
+    fn decode(chunks: &[&[u8]]) -> Events<u64> {
         let mut decoder = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, true);
-        let mut out = Vec::new();
+        let mut out = Events::new();
         for chunk in chunks {
             decoder.feed(chunk, &mut WhatwgRetry, &mut out).unwrap();
         }
@@ -232,8 +330,8 @@ mod tests {
         out
     }
 
-    fn names_and_data(events: &[Event<u64>]) -> Vec<(Option<&str>, &str)> {
-        events.iter().map(|e| (e.event.as_deref(), e.data.as_str())).collect()
+    fn names_and_data(events: &Events<u64>) -> Vec<(Option<&str>, &str)> {
+        events.iter().map(|e| (e.name, e.data)).collect()
     }
 
     #[test]
@@ -254,16 +352,16 @@ mod tests {
     fn multi_line_data_comments_raw_and_fields() {
         let events = decode(&[b": hello\nevent: e\ndata: x\ndata:y\nid: 7\nretry: 150\nfoo: bar\n\n"]);
         assert_eq!(events.len(), 1);
-        let event = &events[0];
-        assert_eq!((event.event.as_deref(), event.data.as_str()), (Some("e"), "x\ny"));
-        assert_eq!((event.id.as_deref(), event.retry), (Some("7"), Some(150)));
+        let event = events.iter().next().unwrap();
+        assert_eq!((event.name, event.data), (Some("e"), "x\ny"));
+        assert_eq!((event.id, event.retry), (Some("7"), Some(&150)));
         assert_eq!(event.raw, [": hello", "event: e", "data: x", "data:y", "id: 7", "retry: 150", "foo: bar"]);
     }
 
     #[test]
     fn last_event_id_persists_and_nul_ids_are_ignored() {
         let events = decode(&[b"id: 1\ndata: a\n\ndata: b\n\nid: x\0y\ndata: c\n\n"]);
-        let ids: Vec<_> = events.iter().map(|e| e.id.as_deref()).collect();
+        let ids: Vec<_> = events.iter().map(|e| e.id).collect();
         assert_eq!(ids, [Some("1"), Some("1"), Some("1")]);
     }
 
@@ -275,13 +373,13 @@ mod tests {
     #[test]
     fn the_undispatched_last_event_is_pending_after_close() {
         let mut decoder: Decoder<u64> = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
-        let mut out = Vec::new();
+        let mut out = Events::new();
         decoder
             .feed(b"event: a\ndata: 1\n\nevent: stop\ndata: {\"x\":\ndata: 1}\n", &mut WhatwgRetry, &mut out)
             .unwrap();
         decoder.close(&mut WhatwgRetry, &mut out).unwrap();
         assert_eq!(names_and_data(&out), [(Some("a"), "1")]);
-        assert_eq!(decoder.pending(), Some((Some("stop"), "{\"x\":\n1}".to_owned())));
+        assert_eq!(decoder.pending(), Some((Some("stop"), "{\"x\":\n1}")));
         let mut done: Decoder<u64> = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
         done.feed(b"id: 1\ndata: a\n\nid: 2\n", &mut WhatwgRetry, &mut out).unwrap();
         done.close(&mut WhatwgRetry, &mut out).unwrap();
@@ -298,7 +396,7 @@ mod tests {
     #[test]
     fn invalid_utf8_keeps_the_events_before_it() {
         let mut decoder = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
-        let mut out = Vec::new();
+        let mut out = Events::new();
         let err = decoder.feed(b"data: ok\n\ndata: \xff\n\n", &mut WhatwgRetry, &mut out).unwrap_err();
         assert_eq!(names_and_data(&out), [(None, "ok")]);
         assert_eq!(err.offset(), 10);
@@ -306,9 +404,26 @@ mod tests {
     }
 
     #[test]
+    fn utf8_is_checked_per_block_and_reported_at_its_line() {
+        let body = "event: é\ndata: 日本 🚀\n\n".as_bytes();
+        for cut in 0..=body.len() {
+            let events = decode(&[&body[..cut], &body[cut..]]);
+            assert_eq!(names_and_data(&events), [(Some("é"), "日本 🚀")], "cut at {cut}");
+        }
+        let mut decoder = Decoder::new(DEFAULT_MAX_EVENT_LENGTH, false);
+        let mut out = Events::new();
+        // the second block's first line is UTF-8, its second is not (a cut two-byte sequence)
+        let err =
+            decoder.feed(b"data: ok\n\nevent: \xc3\xa9\ndata: a\xc3\n\n", &mut WhatwgRetry, &mut out).unwrap_err();
+        assert_eq!(err.offset(), 20);
+        assert!(matches!(err.kind(), ErrorKind::SseNotUtf8 { line } if line == b"data: a\xc3"));
+        assert_eq!(names_and_data(&out), [(None, "ok")]);
+    }
+
+    #[test]
     fn an_endless_line_is_refused_at_the_limit() {
         let mut decoder: Decoder<u64> = Decoder::new(16, false);
-        let mut out = Vec::new();
+        let mut out = Events::new();
         decoder.feed(b"data: 0123456789", &mut WhatwgRetry, &mut out).unwrap();
         let err = decoder.feed(b"abc", &mut WhatwgRetry, &mut out).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::SseEventTooLong { length: 19, max: 16 }));

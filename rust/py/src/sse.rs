@@ -34,6 +34,9 @@ impl RetryParser for PythonRetry<'_, '_> {
     }
 }
 
+/// The decoded events' buffer is kept between calls up to this size (a network chunk's worth of events).
+const RETAINED_CAPACITY: usize = 1 << 20;
+
 /// The SDK's SSE decoding, natively: bytes in, the SDK's `ServerSentEvent` objects out.
 #[pyclass(module = "anthropic_eventstream._native", name = "SSEDecoder")]
 pub struct SseDecoder {
@@ -42,7 +45,8 @@ pub struct SseDecoder {
     retry: Py<PyAny>,
     /// The error that spent this decoder, raised again (afresh) by every later call.
     failed: Option<PyErr>,
-    decoded: Vec<sse::Event<Py<PyAny>>>,
+    /// The events of one call, kept for its buffers' capacity.
+    decoded: sse::Events<Py<PyAny>>,
     /// Events as `(event, data)` pairs (`EventBuilder::pair`), for the package's stream loop.
     pairs: bool,
 }
@@ -58,7 +62,7 @@ impl SseDecoder {
             events: EventBuilder::from_spec(py, spec, true, keep_raw)?,
             retry: spec.getattr("retry")?.unbind(),
             failed: None,
-            decoded: Vec::new(),
+            decoded: sse::Events::new(),
             pairs,
         })
     }
@@ -75,8 +79,8 @@ impl SseDecoder {
     }
 
     /// After `close()`: the dropped last event as `(event, data)`, or `None`.
-    fn pending(&self) -> Option<(Option<String>, String)> {
-        self.inner.pending().map(|(event, data)| (event.map(str::to_owned), data))
+    fn pending(&self) -> Option<(Option<&str>, &str)> {
+        self.inner.pending()
     }
 }
 
@@ -87,7 +91,7 @@ impl SseDecoder {
         run: impl FnOnce(
             &mut sse::Decoder<Py<PyAny>>,
             &mut PythonRetry<'_, 'py>,
-            &mut Vec<sse::Event<Py<PyAny>>>,
+            &mut sse::Events<Py<PyAny>>,
         ) -> Result<(), eventstream_core::Error>,
     ) -> PyResult<Bound<'py, PyList>> {
         if let Some(err) = &self.failed {
@@ -96,22 +100,25 @@ impl SseDecoder {
         let parse = self.retry.bind(py).clone();
         let mut retry = PythonRetry { parse: &parse, error: None };
         let mut decoded = std::mem::take(&mut self.decoded);
+        decoded.clear();
         let result = run(&mut self.inner, &mut retry, &mut decoded);
         let events = PyList::empty(py);
-        let built = decoded.drain(..).try_for_each(|event| {
+        let built = decoded.iter().try_for_each(|event| {
             if self.pairs {
-                return events.append(self.events.pair(py, event.event.as_deref(), event.data.as_bytes())?);
+                return events.append(self.events.pair(py, event.name, event.data.as_bytes())?);
             }
             let fields = Fields {
-                name: event.event.as_deref(),
-                data: &event.data,
-                id: event.id.as_deref(),
-                retry: event.retry.map(|r| r.into_bound(py)),
-                raw: &event.raw,
+                name: event.name,
+                data: event.data,
+                id: event.id,
+                retry: event.retry.map(|r| r.bind(py).clone()),
+                raw: event.raw,
             };
             events.append(self.events.build(py, fields)?)
         });
-        self.decoded = decoded;
+        if decoded.capacity() <= RETAINED_CAPACITY {
+            self.decoded = decoded;
+        }
         if let Some(err) = retry.error {
             return Err(err);
         }
