@@ -114,12 +114,16 @@ def _closed_then_read(client: Any, is_async: bool) -> list[Any]:
 
 
 @known_loop
-def test_a_taken_over_stream_hands_its_items_on_as_the_sdk_does(is_async: bool) -> None:
+def test_a_taken_over_stream_hands_its_items_on_as_the_sdk_does(backend: str, is_async: bool) -> None:
     from anthropic._streaming import AsyncStream, Stream
 
     body = testing.anthropic_sse(testing.message_events(["An ", "answer."]))
     cls = AsyncStream if is_async else Stream
-    stream = _create(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async)
+
+    def fast() -> Any:
+        return ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend)
+
+    stream = _create(fast(), is_async)
     assert type(stream) is not cls and isinstance(stream, cls)
     assert [getattr(type(stream), name) for name in ("__name__", "__qualname__", "__module__", "__doc__")] == [
         getattr(cls, name) for name in ("__name__", "__qualname__", "__module__", "__doc__")
@@ -127,13 +131,11 @@ def test_a_taken_over_stream_hands_its_items_on_as_the_sdk_does(is_async: bool) 
     # closing one iterator of the stream leaves the stream's loop where it is
     expected = _closed_then_read(testing.mock_anthropic_client(body, is_async=is_async), is_async)
     assert len(expected) == len(testing.message_events(["An ", "answer."]))
-    assert (
-        _closed_then_read(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == expected
-    )
+    assert _closed_then_read(fast(), is_async) == expected
     # an observer is told every item, where the stream has one
     expected = _observed(testing.mock_anthropic_client(body, is_async=is_async), is_async)
     assert sum(1 for call in expected if call[0] == "item") == len(testing.message_events(["An ", "answer."]))
-    assert _observed(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async)), is_async) == expected
+    assert _observed(fast(), is_async) == expected
 
 
 @pytest.mark.parametrize("method", ["__stream__", "_iter_events", "__iter__"])

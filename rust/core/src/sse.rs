@@ -30,7 +30,7 @@ use crate::error::{Error, ErrorKind};
 /// One dispatched event. Its name, data and id are ranges of the text of the [`Events`] that holds it (read
 /// them through [`Events::iter`]); `retry` is whatever the [`RetryParser`] made of the last valid `retry` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event<R> {
+struct Event<R> {
     /// The last `event` field's value, if there was one (it may be empty).
     name: Option<Range<usize>>,
     /// The `data` fields' values joined with `\n`.
