@@ -98,7 +98,7 @@ sdk-matrix: wheel
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -n 2 -p no:cacheprovider \
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
 	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py \
-	     test_transport.py test_helper.py) || exit 1; \
+	     test_transport.py test_stall.py test_helper.py) || exit 1; \
 	done
 
 # The anthropic SDK's own tests (from its sdist), stock and under install(), for 2.12 and the newest release:

@@ -3,12 +3,15 @@ of each kind talking to ``testing.LoopbackServer`` through the SDK's own HTTP tr
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from anthropic_eventstream import testing
 from anthropic_eventstream.testing import BEDROCK_PING, SSE_PING, LoopbackServer, Pings, Reply, Wait
 
-__all__ = ["KINDS", "Loopback", "Pings", "Reply", "Wait", "client", "content_type", "frames", "ping"]
+__all__ = ["KINDS", "Loopback", "Pings", "Reply", "Wait", "client", "content_type", "elsewhere", "frames", "ping"]
 
 Loopback = LoopbackServer
 
@@ -63,3 +66,28 @@ def client(kind: str, url: str, *, is_async: bool, max_retries: int = 0, read_ti
         pytest.skip("this SDK has no Mantle client (anthropic 2.15 and later)")
     cls = bedrock.AsyncAnthropicBedrockMantle if is_async else bedrock.AnthropicBedrockMantle
     return cls(skip_auth=True, aws_region="us-east-1", **options)
+
+
+def _serve(replies: list[Reply], conn: Any) -> None:
+    with Loopback(replies) as server:
+        conn.send(server.url)
+        conn.recv()  # until the test is done with it (or its end of the pipe closes)
+
+
+@contextmanager
+def elsewhere(replies: list[Reply]) -> Iterator[str]:
+    """``Loopback(replies)`` in a process of its own, for a test in which this process holds the GIL: its
+    replies go out on time whatever this process does. Yields the server's URL."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(replies, theirs), daemon=True)
+    process.start()
+    try:
+        if not ours.poll(30):
+            raise RuntimeError("the loopback server process did not start")
+        yield ours.recv()
+    finally:
+        ours.send(None)
+        process.join(10)
+        if process.is_alive():
+            process.kill()

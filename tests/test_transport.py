@@ -1,8 +1,8 @@
 """Issue "Every way a stream fails reaches the caller typed": over real loopback sockets, through the SDK's own
 HTTP transport, for every client kind (first-party, Bedrock, Vertex, Mantle), sync and async, both backends:
-a dropped connection, a read timeout and a stall mid-stream become the SDK's own exceptions after the events
-before them; ``retry_before_content`` retries them before content; a final event that lacks only its blank
-line is complete."""
+a dropped connection and a read timeout mid-stream become the SDK's own exceptions after the events before them;
+``retry_before_content`` retries them (and stalls) before content; a final event that lacks only its blank line
+is complete. The stall watchdog itself: ``test_stall.py``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ anthropic = pytest.importorskip("anthropic")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import testing  # noqa: E402
-from tests.helpers import REQUEST, drive  # noqa: E402
+from tests.helpers import drive  # noqa: E402
 from tests.loopback import KINDS, Loopback, Pings, Reply, Wait, client, content_type, frames, ping  # noqa: E402
 
 EVENTS = testing.message_events("An answer that the network cuts off half way through.")
@@ -93,43 +93,6 @@ def test_a_read_timeout_mid_stream_is_an_api_timeout_error(installed: Any, kind:
     assert seen == SEEN_HEAD and elapsed < 4
 
 
-@pytest.mark.parametrize("silence", ["pings", "nothing"])
-def test_a_stall_is_an_api_timeout_error_caused_by_stalled_stream_error(
-    installed: Any, kind: str, is_async: bool, silence: str
-) -> None:
-    """No event but pings (or no bytes at all) for ``stall_timeout``: raised soon after the limit, long before
-    the client's read timeout (10 s) or the server's end (8 s)."""
-    installed(stall_timeout=0.5)
-    wait = Pings(8.0, 0.15, ping(kind)) if silence == "pings" else Wait(8.0)
-    seen, exc, elapsed, _ = run(kind, [reply(kind, *frames(kind, HEAD), wait)], is_async=is_async)
-    assert type(exc) is anthropic.APITimeoutError, repr(exc)
-    assert isinstance(exc.__cause__, ae.StalledStreamError)
-    assert str(exc.__cause__) == "no event other than 'ping' for 0.5 s: the stream stalled"
-    assert [name for name in seen if name != "ping"] == SEEN_HEAD  # anthropic < 0.110 hands Bedrock pings over
-    assert 0.5 <= elapsed < 4
-
-
-def test_a_slow_stream_that_makes_progress_does_not_stall(installed: Any, is_async: bool) -> None:
-    installed(stall_timeout=0.6)
-    steps = [step for event in frames("first-party", EVENTS) for step in (Pings(0.4, 0.2), event)]
-    seen, exc, _, _ = run("first-party", [reply("first-party", *steps)], is_async=is_async)
-    assert exc is None and seen == ALL
-
-
-def test_stall_timeout_is_checked() -> None:
-    for bad, cls in ((0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError)):
-        with pytest.raises(cls, match="stall_timeout must be"):
-            ae.install(stall_timeout=bad)  # type: ignore[arg-type]
-        assert not ae.is_installed()
-
-
-def test_accelerate_takes_stall_timeout(backend: str, is_async: bool) -> None:
-    with Loopback([reply("first-party", *frames("first-party", HEAD), Wait(8.0))]) as server:
-        fast = ae.accelerate(client("first-party", server.url, is_async=is_async), backend=backend, stall_timeout=0.5)
-        _, exc = drive(fast, is_async)
-    assert type(exc) is anthropic.APITimeoutError and isinstance(exc.__cause__, ae.StalledStreamError)
-
-
 @pytest.mark.parametrize(
     "failure",
     ["drop", "timeout", "stall"],
@@ -203,30 +166,3 @@ def test_a_final_event_without_its_blank_line_is_complete(
     cut = body[: body.rindex(b'"type"')]  # inside message_stop's data
     _, exc, _, _ = run(kind, [reply(kind, cut)], is_async=is_async, helper=helper)
     assert type(exc) is anthropic.APIConnectionError and isinstance(exc.__cause__, ae.IncompleteStreamError)
-
-
-def test_a_slow_consumer_is_not_a_stall(installed: Any, kind: str, is_async: bool) -> None:
-    """The clock runs only while the stream waits for bytes: a caller that holds an event longer than
-    ``stall_timeout`` (while the server has sent everything) is not stopped."""
-    import asyncio
-
-    installed(stall_timeout=0.4)
-    steps = [step for event in frames(kind, EVENTS) for step in (event, Wait(0.02))]
-    seen: list[str] = []
-    with Loopback([reply(kind, *steps)]) as server:
-        fast = client(kind, server.url, is_async=is_async)
-        if not is_async:
-            for event in fast.messages.create(**REQUEST, stream=True):
-                seen.append(event.type)
-                if len(seen) == 3:
-                    time.sleep(0.8)
-        else:
-
-            async def run() -> None:
-                async for event in await fast.messages.create(**REQUEST, stream=True):
-                    seen.append(event.type)
-                    if len(seen) == 3:
-                        await asyncio.sleep(0.8)
-
-            asyncio.run(run())
-    assert [name for name in seen if name != "ping"] == ALL

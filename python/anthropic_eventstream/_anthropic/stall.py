@@ -1,36 +1,61 @@
-"""The stall watchdog behind ``stall_timeout``: a stream that shows no event other than ``ping`` for that long
-is stopped, within a fraction of a second of the limit, whatever the client's read timeout.
+"""The stall watchdog behind ``stall_timeout``: a stream whose server sends no event other than ``ping`` for that
+long is stopped, soon after the limit, whatever the client's read timeout. No thread per stream.
 
-A ``Watch`` is one stream's deadline, moved forward by each batch of events with progress in it (anything but
-``ping``). Two ways to stop a stream that waits past its deadline, neither a thread per stream:
+What counts as a stall:
 
-- async streams: every read of the body is bounded by the time left (``within``, an ``anyio`` cancel scope,
-  so asyncio and trio alike); the read is cancelled at the deadline, as the SDK's own timeouts cancel it;
-- sync streams: one watchdog thread for the whole process sleeps until the earliest deadline of all the sync
-  streams it watches and, for a stream past its deadline, shuts its socket down (``socket.shutdown``), which
-  wakes the blocked read at once; the reading thread then sees the ``Watch`` fired and raises the stall. A
-  stream whose socket cannot be reached (a mock transport, HTTP/2, where the connection carries other
-  streams too) is stopped at its next chunk instead.
+- The clock runs only while the stream waits for its next network chunk, from the caller asking for more until
+  a chunk's events arrive. While the caller holds the events (a slow consumer), it stops.
+- A chunk with an event other than ``ping`` is progress, however late the reading task ran. Pings are not, and
+  neither are the bytes of an event that never completes: a server that sends half an event and goes quiet has
+  stalled, as one that sends nothing.
+- Once the answer is complete (``message_stop``), the watchdog stops: the rest of the body (its last chunk, the
+  close) drains under the SDK's own read timeout, as stock.
+- A deadline that passed is not yet a stall. The stream is stopped only when its read is really blocked: nothing
+  waits in its socket, and the task or thread reading it has had its turn. So a busy event loop or a thread
+  that waited for the GIL never turns a late read into a stall, and a stall is caught within ``stall_timeout``
+  plus the loop's lag.
 
-The stream itself raises: ``StreamDecoder`` turns a fired ``Watch`` into the SDK's ``APITimeoutError`` whose
-cause is ``StalledStreamError``.
+How: one watchdog thread for the process keeps every watched stream's deadline in a heap (progress costs an
+assignment; a deadline that moved is pushed again when reached). At a deadline it looks at the stream
+(``Watch.look``) where the stream runs: in the thread for a sync stream, on the stream's event loop for an async
+one (handed over with ``call_soon_threadsafe`` / trio's ``run_sync_soon``, so the look runs after every wakeup
+already scheduled there). The verdict takes two looks (``Watch._stalled``):
+
+1. Bytes waiting in the socket: not yet, they are read first. The reading asyncio task waiting on a read that
+   nothing completed (its ``_fut_waiter`` pending): a stall. Otherwise the count of chunks read so far is noted.
+2. ``GRACE`` later, or as late as the first look ran if later (the loop's lag, a wait for the GIL): a stall if
+   the stream has read more chunks since (with no progress in them), or read none and nothing waits in its
+   socket; else the look is repeated.
+
+A stalled stream's socket is shut down (``socket.shutdown``), which ends its blocked read at once, sync or async;
+the stream then raises the stall (``StreamDecoder``: the SDK's ``APITimeoutError``, cause
+``StalledStreamError``). Where no socket can be reached (HTTP/2, where the connection carries other streams too;
+a mock transport), an async stream's reads run in a cancel scope the verdict cancels (``cancellable``), and a
+sync stream is stopped at its next chunk unless that chunk makes progress.
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import importlib
 import itertools
 import math
 import os
+import select
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Callable
 
 from .._errors import StalledStreamError
 
-__all__ = ["Watch", "check_stall_timeout", "stalled", "watch", "within"]
+__all__ = ["GRACE", "Watch", "cancellable", "check_stall_timeout", "stalled", "watch"]
+
+#: Seconds between a stream's two looks (``Watch._stalled``): the time a thread whose read returned has to take the
+#: GIL and record it, and the least time between two looks at a stream that is not stalled yet.
+GRACE = 0.05
 
 
 def check_stall_timeout(value: object) -> float | None:
@@ -49,71 +74,163 @@ def stalled(limit: float) -> StalledStreamError:
 
 
 class Watch:
-    """One stream's stall deadline. ``fired`` is set once the deadline passed with no progress; the stream reads
-    it (and raises) at its next step. The clock runs only while the stream waits for bytes: while the caller
-    holds the events of a batch (``pause`` / ``resume``), a slow consumer is not a stalled server."""
+    """One stream's stall deadline, kept by the watchdog thread.
 
-    __slots__ = ("_left", "_socket", "deadline", "done", "fired", "limit", "queued")
+    The stream calls ``arrived`` for each network chunk's events (the clock stops while the caller holds them),
+    ``resume`` when the caller asks for more, and ``cancel`` when it needs watching no more. ``fired`` is set by
+    the verdict; the stream raises the stall at its next step."""
 
-    def __init__(self, limit: float, sock: socket.socket | None) -> None:
+    __slots__ = (
+        "_left",
+        "_loop",
+        "_post",
+        "_socket",
+        "_task",
+        "deadline",
+        "done",
+        "drained",
+        "fired",
+        "limit",
+        "queued",
+        "reads",
+        "scope",
+        "unreachable",
+    )
+
+    def __init__(self, limit: float, sock: Any, loop: Any = None, post: Any = None) -> None:
         self.limit = limit
         self.deadline = time.monotonic() + limit
         self.fired = False
         self.done = False
-        #: whether the watchdog holds it in its heap (read and written under the watchdog's lock)
+        #: network chunks read so far, and their count when a stall was first suspected (``None``: not suspected)
+        self.reads = 0
+        self.drained: int | None = None
+        #: whether the watchdog holds it, in its heap or in a look (read and written under the watchdog's lock)
         self.queued = False
+        #: an async socketless stream's read in progress, cancelled by the verdict (``cancellable``)
+        self.scope: Any = None
         self._left = limit
         self._socket = sock
+        #: whether no socket can be reached to end a blocked read (see the module's docstring)
+        self.unreachable = sock is None
+        #: the asyncio loop the stream runs on, and the task reading it as of its latest ``resume``
+        self._loop = loop
+        self._task: Any = None
+        #: how a look reaches the stream's event loop from the watchdog thread (``None``: a sync stream)
+        self._post: Callable[[Callable[[], None]], Any] | None = loop.call_soon_threadsafe if loop else post
 
-    def progress(self) -> None:
-        """An event with content arrived: the stream has ``limit`` seconds again."""
-        self.deadline = time.monotonic() + self.limit
-
-    def expired(self) -> bool:
-        """Whether the deadline has passed (checked after a batch of pings): fires the watch if so."""
-        if not self.fired and time.monotonic() >= self.deadline:
-            self.fired = True
-        return self.fired
-
-    def pause(self) -> None:
-        """The caller holds the stream's events: the clock stops."""
-        self._left = self.deadline - time.monotonic()
+    def arrived(self, progress: bool) -> bool:
+        """A network chunk's events arrived (``progress``: one of them is not a ``ping``); the caller holds them now,
+        and the clock stops. Returns whether the stream has stalled: the verdict came while it waited, and this
+        chunk brought no progress (a socketless sync stream's late progress takes the verdict back)."""
+        self.reads += 1
+        if progress:
+            self._left = self.limit
+            self.drained = None
+            if self.unreachable:
+                self.fired = False
+        else:
+            self._left = self.deadline - time.monotonic()
         self.deadline = math.inf
+        return self.fired and not progress
 
     def resume(self) -> None:
         """The caller asks for more: the clock runs again, with the time that was left."""
-        self.deadline = time.monotonic() + self._left
-
-    def fire(self) -> None:
-        """Past the deadline: marks the watch and wakes a read blocked on the stream's socket."""
-        self.fired = True
-        sock, self._socket = self._socket, None
-        if sock is not None:
-            try:  # the plain socket's shutdown, also under TLS: the reading thread owns the TLS state
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:  # already closed: the read has ended anyway
-                pass
+        if self._loop is not None:
+            self._task = asyncio.current_task()
+        _watchdog.resume(self)
 
     def cancel(self) -> None:
-        """The stream ended: nothing to watch any more."""
+        """The stream ended, or its answer is complete: nothing to watch any more."""
         self.done = True
         self._socket = None
 
+    def look(self, due: float) -> None:
+        """The look due at ``due`` (called by the watchdog thread): the verdict, where the stream runs."""
+        if self._post is None:
+            self._look(due)
+            return
+        try:
+            self._post(lambda: self._look(due))
+        except RuntimeError:  # the stream's event loop is closed (trio's RunFinishedError is one too)
+            self.cancel()
+            _watchdog.drop(self)
 
-class _SyncWatch(Watch):
-    """A sync stream's watch, kept by the watchdog thread: resuming puts it back in the heap if the watchdog
-    dropped it while it was paused."""
+    def _overdue(self) -> bool:
+        """Whether the stream waits past its deadline; if not, the watchdog takes it back (or drops it: ended, or
+        held by the caller, whose ``resume`` brings it back)."""
+        if self.done or self.fired or self.deadline > time.monotonic():
+            _watchdog.drop(self)
+            return False
+        return True
 
-    __slots__ = ()
+    def _look(self, due: float) -> None:
+        if not self._overdue():
+            return
+        if self._loop is not None:  # asyncio: the verdict in the loop's own order
+            self._loop.call_later(0, self._after_reads)
+        elif self._stalled():
+            self._fire()
+        else:  # the next look: GRACE later, or as late as this one ran (the GIL's wait, trio's lag)
+            now = time.monotonic()
+            _watchdog.push(self, now + max(GRACE, now - due))
 
-    def resume(self) -> None:
-        _watchdog.resume(self)
+    def _stalled(self) -> bool:
+        """The verdict of a sync (or trio) stream past its deadline, in two looks ``GRACE`` apart: whether it read
+        nothing since the first and nothing waits in its socket (its read was blocked all along), or it read what
+        waited then and more since, with no progress. The reader may have taken one chunk from the socket just
+        before the first look without having handed it on yet: that chunk does not count."""
+        waiting = _waiting(self._socket)
+        if self.drained is None:
+            self.drained = self.reads
+            return False
+        return self.reads - self.drained >= 2 or not waiting
+
+    # asyncio: a timer due now runs after the reads the loop's next poll of its sockets starts, and ``call_soon``
+    # after every wakeup those reads scheduled; a task waiting on a future nothing completed has been handed
+    # nothing (the loop completes a read's future as it reads the bytes).
+
+    def _after_reads(self) -> None:
+        """After the loop read what waited in its sockets: a stall if the task reading the stream is blocked and
+        nothing waits; else the wakeups go first."""
+        if not self._overdue():
+            return
+        self.drained = self.reads
+        if _blocked(self._task) and not _waiting(self._socket):
+            self._fire()
+        else:
+            self._loop.call_soon(self._after_wakeups, 3)
+
+    def _after_wakeups(self, tries: int) -> None:
+        """After the wakeups the reads scheduled: a stall if the task has read what was handed to it with no
+        progress, or is blocked; else (a task in another wait) looked at again after its next turn."""
+        if not self._overdue():
+            return
+        read_more = self.drained is not None and self.reads > self.drained
+        if _blocked(self._task) or read_more or (tries == 0 and not _waiting(self._socket)):
+            self._fire()
+        elif tries:
+            self._loop.call_soon(self._after_wakeups, tries - 1)
+        else:
+            _watchdog.push(self, time.monotonic() + GRACE)
+
+    def _fire(self) -> None:
+        self.fire()
+        _watchdog.drop(self)
+
+    def fire(self) -> None:
+        """Stalled: marks the watch and ends a read blocked on the stream's socket (or in its cancel scope)."""
+        self.fired = True
+        scope, self.scope = self.scope, None
+        if scope is not None:
+            scope.cancel()
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            _shutdown(sock)
 
 
 class _Watchdog:
-    """The one thread that fires the sync streams' watches: a heap of ``(deadline, n, watch)``; a deadline that
-    moved forward since it was pushed is pushed again when reached, so progress costs one assignment. A paused
-    watch (deadline infinite) leaves the heap, and ``resume`` puts it back."""
+    """The one thread that looks at the watched streams at their deadlines: a heap of ``(due, n, watch)``."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition(threading.Lock())
@@ -123,23 +240,33 @@ class _Watchdog:
         self._pid = os.getpid()
 
     def add(self, watch: Watch) -> None:
-        with self._condition:
-            self._push(watch)
+        self.push(watch, watch.deadline)
 
     def resume(self, watch: Watch) -> None:
         with self._condition:
-            Watch.resume(watch)
-            if not watch.queued:
-                self._push(watch)
+            watch.deadline = time.monotonic() + watch._left
+            if not watch.queued and not watch.done:
+                self._push(watch, watch.deadline)
 
-    def _push(self, watch: Watch) -> None:
+    def push(self, watch: Watch, due: float) -> None:
+        with self._condition:
+            self._push(watch, due)
+
+    def drop(self, watch: Watch) -> None:
+        """A look found nothing to watch for now: ``resume`` puts the watch back."""
+        with self._condition:
+            watch.queued = False
+            if watch.deadline != math.inf and not watch.done and not watch.fired:
+                self._push(watch, watch.deadline)  # resumed while it was looked at
+
+    def _push(self, watch: Watch, due: float) -> None:
         """Called with the lock held."""
         if self._thread is None or self._pid != os.getpid():  # first use, or a forked child: no thread yet
             self._pid = os.getpid()
             self._heap = []
             self._thread = threading.Thread(target=self._run, name="anthropic-eventstream-stall", daemon=True)
             self._thread.start()
-        heapq.heappush(self._heap, (watch.deadline, next(self._count), watch))
+        heapq.heappush(self._heap, (due, next(self._count), watch))
         watch.queued = True
         if self._heap[0][2] is watch:
             self._condition.notify()
@@ -147,35 +274,80 @@ class _Watchdog:
     def _run(self) -> None:
         while True:
             with self._condition:
-                due = self._due()
-            for watch in due:
-                watch.fire()
+                due, watch = self._due()
+            watch.look(due)
 
-    def _due(self) -> list[Watch]:
-        """Waits for the earliest deadline; returns the watches past theirs (called with the lock held)."""
+    def _due(self) -> tuple[float, Watch]:
+        """Waits for the earliest due watch and takes it out of the heap (called with the lock held); the watch
+        stays ``queued`` until its look puts it back or drops it."""
         while True:
             while not self._heap:
                 self._condition.wait()
-            deadline, _, watch = self._heap[0]
+            due, _, watch = self._heap[0]
             if watch.done or watch.fired or watch.deadline == math.inf:
                 heapq.heappop(self._heap)
                 watch.queued = False
-            elif watch.deadline > deadline:
+            elif watch.deadline > due:
                 heapq.heapreplace(self._heap, (watch.deadline, next(self._count), watch))
-            elif deadline > (now := time.monotonic()):
-                self._condition.wait(deadline - now)
+            elif due > (now := time.monotonic()):
+                self._condition.wait(due - now)
             else:
                 heapq.heappop(self._heap)
-                watch.queued = False
-                return [watch]
+                return due, watch
 
 
 _watchdog = _Watchdog()
 
 
-def _socket_of(response: Any) -> socket.socket | None:
-    """The socket a sync response is read from, where shutting it down ends only this stream: HTTP/1.1 through
-    httpx / httpx2 (``network_stream``, an extension of httpcore's); ``None`` for anything else."""
+def _event_loop() -> tuple[Any, Any]:
+    """The running asyncio loop, or else how to reach the running trio loop from another thread."""
+    try:
+        return asyncio.get_running_loop(), None
+    except RuntimeError:
+        trio: Any = importlib.import_module("trio")
+        return None, trio.lowlevel.current_trio_token().run_sync_soon
+
+
+def _blocked(task: Any) -> bool:
+    """Whether an asyncio task waits on a future nothing completed yet (its read blocked, nothing handed to it);
+    ``False`` where that cannot be told (no task, or no ``_fut_waiter``: another loop's tasks)."""
+    waiter = getattr(task, "_fut_waiter", None)
+    return waiter is not None and not waiter.done()
+
+
+def _waiting(sock: Any) -> bool:
+    """Whether bytes (or the end of the connection) wait in ``sock`` to be read; ``False`` without a socket."""
+    if sock is None:
+        return False
+    try:
+        fd = sock.fileno()
+        if fd < 0:  # closed under the stream: its read ends by itself
+            return True
+        if hasattr(select, "poll"):  # any descriptor number (select() stops at FD_SETSIZE)
+            poller = select.poll()
+            poller.register(fd, select.POLLIN | select.POLLPRI)
+            return bool(poller.poll(0))
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _shutdown(sock: Any) -> None:
+    """Shuts ``sock`` down for both directions: its blocked read ends at once. The plain socket's ``shutdown`` also
+    under TLS (the reading thread owns the TLS state); asyncio's ``TransportSocket`` has its own."""
+    try:
+        if isinstance(sock, socket.socket):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed: the read has ended anyway
+        pass
+
+
+def _socket_of(response: Any) -> Any:
+    """The socket a response is read from, where shutting it down ends only this stream: HTTP/1.1 through
+    httpx / httpx2 (``network_stream``, an extension of httpcore's; a ``socket.socket`` for sync clients, asyncio's
+    ``TransportSocket`` or trio's socket for async ones); ``None`` for anything else."""
     if response is None or getattr(response, "http_version", None) != "HTTP/1.1":
         return None
     extensions = getattr(response, "extensions", None)
@@ -187,35 +359,40 @@ def _socket_of(response: Any) -> socket.socket | None:
         sock = get_extra_info("socket")
     except Exception:  # a transport's own stream with other extra info: not one to shut down
         return None
-    return sock if isinstance(sock, socket.socket) else None
+    return sock if callable(getattr(sock, "fileno", None)) and callable(getattr(sock, "shutdown", None)) else None
 
 
 def watch(limit: float, response: Any, *, is_async: bool) -> Watch:
-    """A new watch for a stream that starts being read now; sync ones are watched by the watchdog thread."""
-    if is_async:
-        return Watch(limit, None)
-    found = _SyncWatch(limit, _socket_of(response))
+    """A new watch for a stream that starts being read now (an async one from its event loop's thread)."""
+    found = Watch(limit, _socket_of(response), *(_event_loop() if is_async else ()))
+    if found._loop is not None:
+        found._task = asyncio.current_task()
     _watchdog.add(found)
     return found
 
 
-async def within(iterator: AsyncIterator[bytes], found: Watch) -> AsyncIterator[bytes]:
-    """``iterator``'s chunks, each read bounded by the time left until ``found``'s deadline; at the deadline the
-    read is cancelled, ``found`` fires, and the iteration ends (the stream raises the stall)."""
+async def cancellable(iterator: AsyncIterator[bytes], found: Watch) -> AsyncIterator[bytes]:
+    """``iterator``'s chunks, for an async stream whose socket cannot be reached: each read in a cancel scope of
+    its own, which the verdict cancels (the iteration then ends, and the stream raises the stall). Once the watch
+    is done (the answer is complete), reads are no longer wrapped."""
     import anyio
 
     chunks = iterator.__aiter__()
     try:
-        while True:
-            with anyio.move_on_after(max(found.deadline - time.monotonic(), 0)) as scope:
+        while not found.done:
+            with anyio.CancelScope() as scope:
+                found.scope = scope
                 chunk = await chunks.__anext__()
+            found.scope = None
             if scope.cancelled_caught:
-                found.fire()
                 return
             yield chunk
+        while True:
+            yield await chunks.__anext__()
     except StopAsyncIteration:
         return
     finally:
+        found.scope = None
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()

@@ -80,6 +80,11 @@ class _Seen:
                 return True
         return False
 
+    @property
+    def complete(self) -> bool:
+        """Whether the last event that is not a ``ping`` is ``message_stop``: every event of the answer arrived."""
+        return self.last is not None and _event_type(self.last) == "message_stop"
+
     def check_complete(self, pending: tuple[str | None, str] | None = None) -> None:
         """``IncompleteStreamError`` for a stream with no event, or a Messages stream without ``message_stop``.
 
@@ -185,21 +190,23 @@ class StreamDecoder:
             source = _one_by_one(self._inner.iter_bytes(iterator))
         try:
             for events in source:
-                if watch is None:
+                if watch is None or watch.done:
                     seen.add(events)
                     yield events
                     continue
-                if seen.add(events):
-                    watch.progress()
-                elif watch.expired():
+                progress = seen.add(events)
+                if progress and seen.complete:  # the rest drains under the SDK's own read timeout only
+                    watch.cancel()
+                elif watch.arrived(progress):
                     raise stalled(watch.limit)
-                watch.pause()
                 yield events
                 watch.resume()
-            if watch is not None and watch.fired:
+            if watch is not None and watch.fired and not seen.complete:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
         except _failures() as exc:
+            if watch is not None and watch.fired and seen.complete:
+                return  # every event arrived before the watchdog ended a read it judged blocked
             error, cause = self._broken(exc, watch)
             if error is exc:
                 raise
@@ -213,8 +220,8 @@ class StreamDecoder:
         seen = _Seen()
         decoder = self._decoder()
         watch = None if self._stall_timeout is None else stall.watch(self._stall_timeout, self.response, is_async=True)
-        if watch is not None:  # unasync: drop
-            iterator = stall.within(iterator, watch)  # unasync: drop
+        if watch is not None and watch.unreachable:  # unasync: drop
+            iterator = stall.cancellable(iterator, watch)  # unasync: drop
         source: AsyncIterator[Sequence[Any]]
         if decoder is not None:
             source = abatches(decoder, iterator)
@@ -222,21 +229,23 @@ class StreamDecoder:
             source = _aone_by_one(self._inner.aiter_bytes(iterator))
         try:
             async for events in source:
-                if watch is None:
+                if watch is None or watch.done:
                     seen.add(events)
                     yield events
                     continue
-                if seen.add(events):
-                    watch.progress()
-                elif watch.expired():
+                progress = seen.add(events)
+                if progress and seen.complete:  # the rest drains under the SDK's own read timeout only
+                    watch.cancel()
+                elif watch.arrived(progress):
                     raise stalled(watch.limit)
-                watch.pause()
                 yield events
                 watch.resume()
-            if watch is not None and watch.fired:
+            if watch is not None and watch.fired and not seen.complete:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
         except _failures() as exc:
+            if watch is not None and watch.fired and seen.complete:
+                return  # every event arrived before the watchdog ended a read it judged blocked
             error, cause = self._broken(exc, watch)
             if error is exc:
                 raise
