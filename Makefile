@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test ci test-long lint unasync venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
+.PHONY: demo test ci stall-load test-long lint unasync venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
   package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
@@ -31,7 +31,7 @@ demo: build
 
 test: lint cargo-test pytest
 
-ci: sdk-matrix sdk-suite python-matrix reach package-check memcheck fuzz-smoke
+ci: sdk-matrix sdk-suite python-matrix reach package-check memcheck fuzz-smoke stall-load
 
 # Style and types: ruff, rustfmt, clippy (pedantic), mypy --strict, and the stub checked against the extension.
 lint: build
@@ -176,6 +176,13 @@ fuzz-smoke: $(CARGO_FUZZ)
 test-long: build
 	HYPOTHESIS_LONG=1 $(PY) -m pytest -q tests/test_differential.py tests/test_chunk_json.py
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=120
+
+# The stall watchdog under load (benches/stall_load.py): 1,000 async streams on one core, 50 of them stalling;
+# fails on a healthy stream failed or a stall missed. First its CPU with and without stall_timeout on a loop that
+# keeps up, then the same streams on a loop 1-8 s late (the consumer's own work per event). About 3 minutes.
+stall-load: build
+	$(PY) benches/stall_load.py --deltas 400 --interval 0.005 --repeat 3
+	$(PY) benches/stall_load.py --deltas 100 --interval 0.01 --work 0.0001 --repeat 1
 
 bench: build
 	$(PY) -m pytest benches -q --benchmark-columns=mean,ops --benchmark-sort=name

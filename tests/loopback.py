@@ -37,8 +37,11 @@ def content_type(kind: str) -> str:
     return "application/vnd.amazon.eventstream" if kind == "bedrock" else "text/event-stream"
 
 
-def client(kind: str, url: str, *, is_async: bool, max_retries: int = 0, read_timeout: float = 10.0) -> Any:
-    """A client of ``kind`` talking to ``url`` through the SDK's own HTTP transport."""
+def client(
+    kind: str, url: str, *, is_async: bool, max_retries: int = 0, read_timeout: float = 10.0, **extra: Any
+) -> Any:
+    """A client of ``kind`` talking to ``url`` through the SDK's own HTTP transport (``extra``: more of the client's
+    options, such as an ``http_client``)."""
     import anthropic
     import pytest
 
@@ -47,6 +50,7 @@ def client(kind: str, url: str, *, is_async: bool, max_retries: int = 0, read_ti
         "base_url": url,
         "max_retries": max_retries,
         "timeout": http.Timeout(10.0, read=read_timeout),
+        **extra,
     }
     if kind == "first-party":
         cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic

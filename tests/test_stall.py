@@ -392,3 +392,110 @@ def test_accelerate_takes_stall_timeout(backend: str, is_async: bool) -> None:
         fast = ae.accelerate(client("first-party", server.url, is_async=is_async), backend=backend, stall_timeout=LIMIT)
         _, exc = drive(fast, is_async)
     assert_stalled(exc)
+
+
+# Other event loops: trio's, and uvloop's (whose timers run before its reads, and whose stand-in for a
+# transport's socket refuses ``shutdown``).
+
+
+@pytest.mark.parametrize("loop", ["trio", "uvloop"])
+@pytest.mark.parametrize("case", ["pings", "nothing", "late close"])
+def test_other_event_loops(installed: Any, kind: str, loop: str, case: str) -> None:
+    runner = pytest.importorskip(loop).run
+    installed(stall_timeout=LIMIT)
+    steps = {
+        "pings": (*frames(kind, EVENTS[:HEAD]), Pings(8.0, 0.15, ping(kind))),
+        "nothing": (*frames(kind, EVENTS[:HEAD]), Wait(8.0)),
+        "late close": (b"".join(frames(kind, EVENTS)), Wait(3 * LIMIT)),
+    }[case]
+    seen: list[str] = []
+    with Loopback([reply(kind, *steps)]) as server:
+        fast = client(kind, server.url, is_async=True)
+
+        async def main() -> BaseException | None:
+            try:
+                async for event in await fast.messages.create(**REQUEST, stream=True):
+                    seen.append(event.type)
+            except Exception as exc:
+                return exc
+            return None
+
+        started = time.monotonic()
+        exc = runner(main) if loop == "trio" else runner(main())
+        elapsed = time.monotonic() - started
+    if case == "late close":
+        assert exc is None and non_ping(seen) == ALL, repr(exc)
+    else:
+        assert_stalled(exc)
+        assert non_ping(seen) == ALL[:HEAD] and elapsed < 4
+
+
+# A stream whose socket cannot be reached (a mock transport here; HTTP/2 in use): an async read is ended by the
+# verdict through its cancel scope; a sync stream is stopped at its next chunk unless that chunk is progress.
+
+
+def _socketless(kind: str, steps: tuple[Any, ...], is_async: bool) -> Any:
+    """A client of ``kind`` whose transport is a mock (no socket): the body's ``steps`` (bytes, ``Wait``, ``Pings``)
+    played in time, with ``time.sleep`` (sync) or ``anyio.sleep`` (async)."""
+    import anyio
+
+    http = testing.http_module()
+
+    def played() -> Iterator[Any]:
+        for step in steps:
+            if isinstance(step, Wait):
+                yield step.seconds
+            elif isinstance(step, Pings):
+                for _ in range(int(step.seconds / step.interval)):
+                    yield step.ping
+                    yield step.interval
+            else:
+                yield step
+
+    class Body(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __iter__(self) -> Iterator[bytes]:
+            for step in played():
+                if isinstance(step, float):
+                    time.sleep(step)
+                else:
+                    yield step
+
+        async def __aiter__(self) -> Any:
+            for step in played():
+                if isinstance(step, float):
+                    await anyio.sleep(step)
+                else:
+                    yield step
+
+    def handler(request: Any) -> Any:
+        headers = {"content-type": content_type(kind), "request-id": "req_mock", "x-amzn-requestid": "req_mock"}
+        return http.Response(200, headers=headers, stream=Body(), request=request)
+
+    transport = http.MockTransport(handler)
+    return client(
+        kind,
+        "http://mock.invalid",
+        is_async=is_async,
+        http_client=(http.AsyncClient if is_async else http.Client)(transport=transport),
+    )
+
+
+@pytest.mark.parametrize("case", ["pings", "nothing", "late close"])
+def test_a_stream_without_a_reachable_socket(installed: Any, kind: str, is_async: bool, case: str) -> None:
+    installed(stall_timeout=LIMIT)
+    steps = {
+        "pings": (*frames(kind, EVENTS[:HEAD]), Pings(3.0, 0.15, ping(kind))),
+        "nothing": (*frames(kind, EVENTS[:HEAD]), Wait(3.0)),
+        "late close": (b"".join(frames(kind, EVENTS)), Wait(3 * LIMIT)),
+    }[case]
+    started = time.monotonic()
+    seen, exc = drive(_socketless(kind, steps, is_async), is_async)
+    elapsed = time.monotonic() - started
+    if case == "late close":
+        assert exc is None and non_ping(seen) == ALL, repr(exc)
+    elif case == "nothing" and not is_async:  # nothing to end a sync read with: the body's own end ends it
+        assert_stalled(exc)
+        assert elapsed >= 3.0
+    else:
+        assert_stalled(exc)
+        assert non_ping(seen) == ALL[:HEAD] and elapsed < 2.5

@@ -12,20 +12,26 @@ What counts as a stall:
   close) drains under the SDK's own read timeout, as stock.
 - A deadline that passed is not yet a stall. The stream is stopped only when its read is really blocked: nothing
   waits in its socket, and the task or thread reading it has had its turn. So a busy event loop or a thread
-  that waited for the GIL never turns a late read into a stall, and a stall is caught within ``stall_timeout``
-  plus the loop's lag.
+  that waited for the GIL never turns a late read into a stall. A stall is caught within ``stall_timeout`` plus
+  the time the stream's loop (or thread) takes to run the look and end the read: on a loop that runs late, about
+  two of its rounds of callbacks.
 
 How: one watchdog thread for the process keeps every watched stream's deadline in a heap (progress costs an
-assignment; a deadline that moved is pushed again when reached). At a deadline it looks at the stream
-(``Watch.look``) where the stream runs: in the thread for a sync stream, on the stream's event loop for an async
-one (handed over with ``call_soon_threadsafe`` / trio's ``run_sync_soon``, so the look runs after every wakeup
-already scheduled there). The verdict takes two looks (``Watch._stalled``):
+assignment; a deadline that moved is pushed again when reached), waking on a grid of ``TICK``. At a deadline it
+looks at the stream (``Watch.look``) where the stream runs, and the verdict is reached there:
 
-1. Bytes waiting in the socket: not yet, they are read first. The reading asyncio task waiting on a read that
-   nothing completed (its ``_fut_waiter`` pending): a stall. Otherwise the count of chunks read so far is noted.
-2. ``GRACE`` later, or as late as the first look ran if later (the loop's lag, a wait for the GIL): a stall if
-   the stream has read more chunks since (with no progress in them), or read none and nothing waits in its
-   socket; else the look is repeated.
+- the standard library's asyncio loops (``Watch._verdict``): the look is handed to the stream's loop
+  (``call_soon_threadsafe``). The task reading the stream waiting on a future nothing completed (its
+  ``_fut_waiter``: the loop completes a read's future as it reads the bytes) with nothing waiting in the socket
+  is blocked: a stall. Bytes waiting in the socket are read first: the verdict is taken again after the loop's
+  next poll of its sockets (a timer due now runs after the reads that poll starts). Bytes handed to the task but
+  not yet read by it: again after every wakeup already scheduled (``call_soon``), a stall if it has read more
+  chunks since, with no progress.
+- sync streams, and other loops (trio's and uvloop's, reached with ``run_sync_soon`` / ``call_soon_threadsafe``;
+  ``Watch._stalled``): two looks ``GRACE`` apart, or as far apart as the first ran late (a wait for the GIL, the
+  loop's lag). A stall if the stream read two chunks or more since the first, with no progress, or nothing
+  waits in its socket. (A thread whose ``recv`` returned just before the first look may not have handed its
+  chunk on yet: that chunk does not count.)
 
 A stalled stream's socket is shut down (``socket.shutdown``), which ends its blocked read at once, sync or async;
 the stream then raises the stall (``StreamDecoder``: the SDK's ``APITimeoutError``, cause
@@ -40,6 +46,7 @@ import asyncio
 import heapq
 import importlib
 import itertools
+import logging
 import math
 import os
 import select
@@ -51,11 +58,15 @@ from typing import Any, Callable
 
 from .._errors import StalledStreamError
 
-__all__ = ["GRACE", "Watch", "cancellable", "check_stall_timeout", "stalled", "watch"]
+__all__ = ["GRACE", "TICK", "Watch", "cancellable", "check_stall_timeout", "stalled", "watch"]
 
-#: Seconds between a stream's two looks (``Watch._stalled``): the time a thread whose read returned has to take the
-#: GIL and record it, and the least time between two looks at a stream that is not stalled yet.
+#: Seconds between a sync stream's two looks (``Watch._stalled``): the time a thread whose read returned has to take
+#: the GIL and hand its chunk on; also the least time between two looks at a stream that is not stalled yet.
 GRACE = 0.05
+
+
+#: The watchdog thread's wake-ups fall on a grid of this many seconds (``_Watchdog._due``).
+TICK = 0.02
 
 
 def check_stall_timeout(value: object) -> float | None:
@@ -135,10 +146,14 @@ class Watch:
         return self.fired and not progress
 
     def resume(self) -> None:
-        """The caller asks for more: the clock runs again, with the time that was left."""
+        """The caller asks for more: the clock runs again, with the time that was left. No lock while the watchdog
+        holds the watch (the common case): the deadline is set before ``queued`` is read, and the watchdog clears
+        ``queued`` before it reads the deadline (``_Watchdog._drop_held``), so one of the two puts it back."""
         if self._loop is not None:
             self._task = asyncio.current_task()
-        _watchdog.resume(self)
+        self.deadline = time.monotonic() + self._left
+        if not self.queued:
+            _watchdog.requeue(self)
 
     def cancel(self) -> None:
         """The stream ended, or its answer is complete: nothing to watch any more."""
@@ -151,7 +166,7 @@ class Watch:
             self._look(due)
             return
         try:
-            self._post(lambda: self._look(due))
+            self._post(lambda: _guarded(self._look, due))
         except RuntimeError:  # the stream's event loop is closed (trio's RunFinishedError is one too)
             self.cancel()
             _watchdog.drop(self)
@@ -168,10 +183,10 @@ class Watch:
         if not self._overdue():
             return
         if self._loop is not None:  # asyncio: the verdict in the loop's own order
-            self._loop.call_later(0, self._after_reads)
+            self._verdict()
         elif self._stalled():
             self._fire()
-        else:  # the next look: GRACE later, or as late as this one ran (the GIL's wait, trio's lag)
+        else:  # the next look: GRACE later, or as late as this one ran (the GIL's wait, the loop's lag)
             now = time.monotonic()
             _watchdog.push(self, now + max(GRACE, now - due))
 
@@ -190,15 +205,26 @@ class Watch:
     # after every wakeup those reads scheduled; a task waiting on a future nothing completed has been handed
     # nothing (the loop completes a read's future as it reads the bytes).
 
-    def _after_reads(self) -> None:
-        """After the loop read what waited in its sockets: a stall if the task reading the stream is blocked and
-        nothing waits; else the wakeups go first."""
-        if not self._overdue():
-            return
-        self.drained = self.reads
-        if _blocked(self._task) and not _waiting(self._socket):
+    def _verdict(self) -> None:
+        """A stall if the task reading the stream is blocked and nothing waits in its socket. Else, with bytes
+        waiting, the verdict after the loop read them (``_after_reads``); with bytes handed to the task, after it
+        had its turn (``_after_wakeups``)."""
+        if _waiting(self._socket):
+            self._loop.call_later(0, self._after_reads)
+        elif _blocked(self._task):
             self._fire()
         else:
+            self.drained = self.reads
+            self._loop.call_soon(self._after_wakeups, 3)
+
+    def _after_reads(self) -> None:
+        """After the loop read what waited in its sockets (new bytes may wait by now: they have no say)."""
+        if not self._overdue():
+            return
+        if _blocked(self._task):
+            self._fire()
+        else:
+            self.drained = self.reads
             self._loop.call_soon(self._after_wakeups, 3)
 
     def _after_wakeups(self, tries: int) -> None:
@@ -233,7 +259,8 @@ class _Watchdog:
     """The one thread that looks at the watched streams at their deadlines: a heap of ``(due, n, watch)``."""
 
     def __init__(self) -> None:
-        self._condition = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, Watch]] = []
         self._count = itertools.count()
         self._thread: threading.Thread | None = None
@@ -242,22 +269,26 @@ class _Watchdog:
     def add(self, watch: Watch) -> None:
         self.push(watch, watch.deadline)
 
-    def resume(self, watch: Watch) -> None:
-        with self._condition:
-            watch.deadline = time.monotonic() + watch._left
-            if not watch.queued and not watch.done:
+    def requeue(self, watch: Watch) -> None:
+        """A resumed watch the watchdog does not hold: back into the heap at its deadline."""
+        with self._lock:
+            if not watch.queued and not watch.done and not watch.fired:
                 self._push(watch, watch.deadline)
 
     def push(self, watch: Watch, due: float) -> None:
-        with self._condition:
+        with self._lock:
             self._push(watch, due)
 
     def drop(self, watch: Watch) -> None:
         """A look found nothing to watch for now: ``resume`` puts the watch back."""
-        with self._condition:
-            watch.queued = False
-            if watch.deadline != math.inf and not watch.done and not watch.fired:
-                self._push(watch, watch.deadline)  # resumed while it was looked at
+        with self._lock:
+            self._drop_held(watch)
+
+    def _drop_held(self, watch: Watch) -> None:
+        """Lets a watch go (called with the lock held); one resumed meanwhile goes back into the heap."""
+        watch.queued = False
+        if watch.deadline != math.inf and not watch.done and not watch.fired:
+            self._push(watch, watch.deadline)
 
     def _push(self, watch: Watch, due: float) -> None:
         """Called with the lock held."""
@@ -273,9 +304,9 @@ class _Watchdog:
 
     def _run(self) -> None:
         while True:
-            with self._condition:
+            with self._lock:
                 due, watch = self._due()
-            watch.look(due)
+            _guarded(watch.look, due)
 
     def _due(self) -> tuple[float, Watch]:
         """Waits for the earliest due watch and takes it out of the heap (called with the lock held); the watch
@@ -286,11 +317,13 @@ class _Watchdog:
             due, _, watch = self._heap[0]
             if watch.done or watch.fired or watch.deadline == math.inf:
                 heapq.heappop(self._heap)
-                watch.queued = False
+                self._drop_held(watch)
             elif watch.deadline > due:
                 heapq.heapreplace(self._heap, (watch.deadline, next(self._count), watch))
             elif due > (now := time.monotonic()):
-                self._condition.wait(due - now)
+                # Woken on a grid of TICK: the deadlines of many streams due in the same tick take one wake-up
+                # (and one turn of the GIL) between them; a stall is still caught within a tick of its limit.
+                self._condition.wait(due - now + TICK - due % TICK)
             else:
                 heapq.heappop(self._heap)
                 return due, watch
@@ -299,13 +332,27 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
-def _event_loop() -> tuple[Any, Any]:
-    """The running asyncio loop, or else how to reach the running trio loop from another thread."""
+def _guarded(look: Callable[[float], None], due: float) -> None:
+    """A look, which never breaks the thread or the loop it runs on: a failure in it is logged, and leaves the
+    stream to the SDK's own read timeout."""
     try:
-        return asyncio.get_running_loop(), None
+        look(due)
+    except Exception:
+        logging.getLogger("anthropic_eventstream").exception("anthropic_eventstream: the stall watchdog failed")
+
+
+def _event_loop() -> tuple[Any, Any]:
+    """The running event loop, as ``Watch`` takes it: an asyncio loop of the standard library's (whose order of
+    callbacks the verdict relies on, ``Watch._verdict``), or else how to reach the running loop from another
+    thread (another asyncio loop, uvloop's say, whose timers run before its reads; trio)."""
+    try:
+        loop = asyncio.get_running_loop()
     except RuntimeError:
         trio: Any = importlib.import_module("trio")
         return None, trio.lowlevel.current_trio_token().run_sync_soon
+    if isinstance(loop, asyncio.BaseEventLoop):
+        return loop, None
+    return None, loop.call_soon_threadsafe
 
 
 def _blocked(task: Any) -> bool:
@@ -333,21 +380,24 @@ def _waiting(sock: Any) -> bool:
 
 
 def _shutdown(sock: Any) -> None:
-    """Shuts ``sock`` down for both directions: its blocked read ends at once. The plain socket's ``shutdown`` also
-    under TLS (the reading thread owns the TLS state); asyncio's ``TransportSocket`` has its own."""
+    """Shuts ``sock`` down for both directions: its blocked read ends at once. The plain socket's ``shutdown``, also
+    under TLS (the reading thread owns the TLS state); for an event loop's stand-in for its transport's socket
+    (asyncio's ``TransportSocket``, uvloop's ``PseudoSocket``, which refuses ``shutdown``), a duplicate of its
+    descriptor's, which shuts down the same connection."""
     try:
         if isinstance(sock, socket.socket):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # already closed: the read has ended anyway
+            return
+        with socket.fromfd(sock.fileno(), getattr(sock, "family", socket.AF_INET), socket.SOCK_STREAM) as dup:
+            dup.shutdown(socket.SHUT_RDWR)
+    except (OSError, ValueError):  # already closed: the read has ended anyway
         pass
 
 
 def _socket_of(response: Any) -> Any:
     """The socket a response is read from, where shutting it down ends only this stream: HTTP/1.1 through
     httpx / httpx2 (``network_stream``, an extension of httpcore's; a ``socket.socket`` for sync clients, asyncio's
-    ``TransportSocket`` or trio's socket for async ones); ``None`` for anything else."""
+    ``TransportSocket``, uvloop's ``PseudoSocket`` or trio's socket for async ones); ``None`` for anything else."""
     if response is None or getattr(response, "http_version", None) != "HTTP/1.1":
         return None
     extensions = getattr(response, "extensions", None)
@@ -359,7 +409,7 @@ def _socket_of(response: Any) -> Any:
         sock = get_extra_info("socket")
     except Exception:  # a transport's own stream with other extra info: not one to shut down
         return None
-    return sock if callable(getattr(sock, "fileno", None)) and callable(getattr(sock, "shutdown", None)) else None
+    return sock if callable(getattr(sock, "fileno", None)) else None
 
 
 def watch(limit: float, response: Any, *, is_async: bool) -> Watch:
