@@ -27,8 +27,8 @@ looks at the stream (``Watch.look``) where the stream runs, and the verdict is r
   next poll of its sockets (a timer due now runs after the reads that poll starts). Bytes handed to the task but
   not yet read by it: again after every wakeup already scheduled (``call_soon``), a stall if it has read more
   chunks since, with no progress.
-- sync streams, and other loops (trio's and uvloop's, reached with ``run_sync_soon`` / ``call_soon_threadsafe``;
-  ``Watch._stalled``): two looks ``GRACE`` apart, or as far apart as the first ran late (a wait for the GIL, the
+- sync streams, other loops (trio's and uvloop's, reached with ``run_sync_soon`` / ``call_soon_threadsafe``),
+  and async streams whose socket cannot be reached (``Watch._stalled``): two looks ``GRACE`` apart, or as far apart as the first ran late (a wait for the GIL, the
   loop's lag). A stall if the stream read two chunks or more since the first, with no progress, or nothing
   waits in its socket. (A thread whose ``recv`` returned just before the first look may not have handed its
   chunk on yet: that chunk does not count.)
@@ -341,7 +341,7 @@ def _guarded(look: Callable[[float], None], due: float) -> None:
         logging.getLogger("anthropic_eventstream").exception("anthropic_eventstream: the stall watchdog failed")
 
 
-def _event_loop() -> tuple[Any, Any]:
+def _event_loop() -> tuple[Any, Callable[[Callable[[], None]], Any] | None]:
     """The running event loop, as ``Watch`` takes it: an asyncio loop of the standard library's (whose order of
     callbacks the verdict relies on, ``Watch._verdict``), or else how to reach the running loop from another
     thread (another asyncio loop, uvloop's say, whose timers run before its reads; trio)."""
@@ -414,7 +414,12 @@ def _socket_of(response: Any) -> Any:
 
 def watch(limit: float, response: Any, *, is_async: bool) -> Watch:
     """A new watch for a stream that starts being read now (an async one from its event loop's thread)."""
-    found = Watch(limit, _socket_of(response), *(_event_loop() if is_async else ()))
+    sock = _socket_of(response)
+    loop: Any
+    loop, post = _event_loop() if is_async else (None, None)
+    if sock is None and loop is not None:  # bytes waiting unseen: the verdict cannot rely on the loop's order
+        loop, post = None, loop.call_soon_threadsafe
+    found = Watch(limit, sock, loop, post)
     if found._loop is not None:
         found._task = asyncio.current_task()
     _watchdog.add(found)
