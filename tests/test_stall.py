@@ -125,6 +125,33 @@ def run_async(kind: str, url: str, *, block_at: int | None, seconds: float, help
     return seen, asyncio.run(main())
 
 
+def on_a_busy_loop(kind: str, url: str, *, block: float) -> tuple[list[str], BaseException | None]:
+    """Streams from ``url`` in one event loop in which another task blocks the loop for ``block`` seconds at a
+    time, again and again, until the stream ends."""
+    seen: list[str] = []
+
+    async def main() -> BaseException | None:
+        done = asyncio.Event()
+
+        async def blocker() -> None:
+            while not done.is_set():
+                time.sleep(block)
+                await asyncio.sleep(0.01)
+
+        other = asyncio.ensure_future(blocker())
+        try:
+            async for event in await client(kind, url, is_async=True).messages.create(**REQUEST, stream=True):
+                seen.append(event.type)
+        except Exception as exc:
+            return exc
+        finally:
+            done.set()
+            await other
+        return None
+
+    return seen, asyncio.run(main())
+
+
 def final_message(fast: Any, is_async: bool) -> Any:
     """``messages.stream().get_final_message()``, sync or async."""
     if not is_async:
@@ -230,29 +257,8 @@ def test_a_slow_stream_on_a_busy_event_loop_does_not_stall(installed: Any, kind:
     reads them late, in bursts, and each burst is progress."""
     installed(stall_timeout=LIMIT)
     steps = [step for event in frames(kind, EVENTS) for step in (Wait(0.6 * LIMIT), event)]
-    seen: list[str] = []
-
-    async def main() -> BaseException | None:
-        done = asyncio.Event()
-
-        async def blocker() -> None:
-            while not done.is_set():
-                time.sleep(1.6 * LIMIT)
-                await asyncio.sleep(0.01)
-
-        other = asyncio.ensure_future(blocker())
-        try:
-            async for event in await client(kind, server.url, is_async=True).messages.create(**REQUEST, stream=True):
-                seen.append(event.type)
-        except Exception as exc:
-            return exc
-        finally:
-            done.set()
-            await other
-        return None
-
     with Loopback([reply(kind, *steps)]) as server:
-        exc = asyncio.run(main())
+        seen, exc = on_a_busy_loop(kind, server.url, block=1.6 * LIMIT)
     assert exc is None and non_ping(seen) == ALL, repr(exc)
 
 
@@ -321,30 +327,9 @@ def test_a_stall_on_a_busy_event_loop_is_caught(installed: Any, kind: str, silen
     0.6 limits at a time: the stall is raised within the limit plus the loop's lag."""
     installed(stall_timeout=LIMIT)
     after = Pings(8.0, 0.15, ping(kind)) if silence == "pings" else Wait(8.0)
-    seen: list[str] = []
-
-    async def main() -> BaseException | None:
-        done = asyncio.Event()
-
-        async def blocker() -> None:
-            while not done.is_set():
-                time.sleep(0.6 * LIMIT)
-                await asyncio.sleep(0.01)
-
-        other = asyncio.ensure_future(blocker())
-        try:
-            async for event in await client(kind, server.url, is_async=True).messages.create(**REQUEST, stream=True):
-                seen.append(event.type)
-        except Exception as exc:
-            return exc
-        finally:
-            done.set()
-            await other
-        return None
-
     with Loopback([reply(kind, *frames(kind, EVENTS[:HEAD]), after)]) as server:
         started = time.monotonic()
-        exc = asyncio.run(main())
+        seen, exc = on_a_busy_loop(kind, server.url, block=0.6 * LIMIT)
         elapsed = time.monotonic() - started
     assert_stalled(exc)
     assert non_ping(seen) == ALL[:HEAD]

@@ -197,7 +197,9 @@ class StreamDecoder:
                 progress = seen.add(events)
                 if progress and seen.complete:  # the rest drains under the SDK's own read timeout only
                     watch.cancel()
-                elif watch.arrived(progress):
+                    yield events
+                    continue
+                if watch.arrived(progress):
                     raise stalled(watch.limit)
                 yield events
                 watch.resume()
@@ -236,7 +238,9 @@ class StreamDecoder:
                 progress = seen.add(events)
                 if progress and seen.complete:  # the rest drains under the SDK's own read timeout only
                     watch.cancel()
-                elif watch.arrived(progress):
+                    yield events
+                    continue
+                if watch.arrived(progress):
                     raise stalled(watch.limit)
                 yield events
                 watch.resume()
