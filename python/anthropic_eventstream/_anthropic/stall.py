@@ -206,21 +206,21 @@ class Watch:
     # nothing (the loop completes a read's future as it reads the bytes).
 
     def _verdict(self) -> None:
-        """A stall if the task reading the stream is blocked and nothing waits in its socket. Else, with bytes
-        waiting, the verdict after the loop read them (``_after_reads``); with bytes handed to the task, after it
-        had its turn (``_after_wakeups``)."""
+        """With bytes waiting in the socket, the verdict after the loop read them (``_after_reads``); else at once
+        (``_judge``)."""
         if _waiting(self._socket):
             self._loop.call_later(0, self._after_reads)
-        elif _blocked(self._task):
-            self._fire()
         else:
-            self.drained = self.reads
-            self._loop.call_soon(self._after_wakeups, 3)
+            self._judge()
 
     def _after_reads(self) -> None:
         """After the loop read what waited in its sockets (new bytes may wait by now: they have no say)."""
-        if not self._overdue():
-            return
+        if self._overdue():
+            self._judge()
+
+    def _judge(self) -> None:
+        """A stall if the task reading the stream is blocked; else, with bytes handed to it, the verdict after it
+        had its turn (``_after_wakeups``)."""
         if _blocked(self._task):
             self._fire()
         else:
