@@ -2,7 +2,7 @@
 #   make demo   build the extension, stream a Bedrock capture through the SDK, stock vs accelerated
 #   make test   the fast gate (a few minutes): lint, cargo tests, the suite on both backends
 # and what CI runs besides: make ci (the SDK and Python matrices, the SDK's own suite, reach, the package
-# check, memcheck, fuzz smoke; the release wheel built once). All start from nothing but Python 3.9+ and a
+# check, memcheck, fuzz smoke; the release wheel built once). All start from nothing but Python 3.10+ and a
 # Rust toolchain; all else is installed into .venv/ (and .venvs/).
 
 PYTHON ?= python3
@@ -72,9 +72,9 @@ wheel: venv
 # The suite against that wheel on every supported CPython that pyenv has here (3.11 is the main run), each with
 # the anthropic release pip resolves for it; at least three must be found.
 PYENV_ROOT ?= $(HOME)/.pyenv
-MATRIX_PYTHONS := $(foreach v,3.9 3.10 3.12 3.13,$(firstword $(wildcard $(PYENV_ROOT)/versions/$(v).*/bin/python$(v))))
+MATRIX_PYTHONS := $(foreach v,3.10 3.12 3.13 3.14 3.15,$(firstword $(wildcard $(PYENV_ROOT)/versions/$(v).*/bin/python$(v))))
 python-matrix: wheel
-	@test $(words $(MATRIX_PYTHONS)) -ge 3 || { echo "python-matrix needs at least three of CPython 3.9, 3.10, 3.12, 3.13 (found: $(MATRIX_PYTHONS))"; exit 1; }
+	@test $(words $(MATRIX_PYTHONS)) -ge 3 || { echo "python-matrix needs at least three of CPython 3.10, 3.12, 3.13, 3.14, 3.15 (found: $(MATRIX_PYTHONS))"; exit 1; }
 	@for py in $(MATRIX_PYTHONS); do \
 	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
 	  echo "== CPython $$v"; \
@@ -139,14 +139,21 @@ reach: wheel
 	cd $(REACH)/src/botocore-*/ && PYTHONPATH=$(CURDIR)/tests/upstream $(CURDIR)/$(REACH)/bin/python -m pytest -q \
 	  -p no:cacheprovider -p ae_botocore_installed tests/unit/test_eventstream.py
 
-# What a user gets: the sdist builds a wheel (in pip's isolated build), and that wheel installs and works in
-# a bare venv with no Rust toolchain on PATH.
+# What a user gets. Every wheel of the release plan (tools/check_wheels.py's PLAN) that builds here, for Linux
+# x86_64: the abi3 one (make wheel), and the free-threaded ones, built without their interpreters from maturin's
+# own sysconfig of them; each inspected (tags, metadata, file name, entry point, stable ABI, manylinux). Then the
+# sdist builds a wheel (in pip's isolated build), and that wheel installs and works in a bare venv with no Rust
+# toolchain on PATH.
 PKG := target/package
+FREE_THREADED := python3.14t python3.15t
 package-check: wheel
-	$(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl | tr '\n' ' ' | grep -q '"manylinux_2_17_x86_64"' \
-	  || { $(VENV)/bin/auditwheel show $(WHEEL_DIR)/*.whl; echo "the wheel is not manylinux_2_17"; exit 1; }
-	@echo "wheel is manylinux_2_17 (auditwheel): $$(basename $(WHEEL_DIR)/*.whl)"
-	rm -rf $(PKG) && $(VENV)/bin/maturin sdist -o $(PKG)
+	rm -rf $(PKG) && mkdir -p $(PKG)/wheels
+	for py in $(FREE_THREADED); do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin build --release -q --zig --compatibility manylinux2014 \
+	    -i $$py -o $(PKG)/wheels || exit 1; \
+	done
+	$(PY) tools/check_wheels.py --manylinux=manylinux_2_17_x86_64 $(WHEEL_DIR)/*.whl $(PKG)/wheels/*.whl
+	$(VENV)/bin/maturin sdist -o $(PKG)
 	$(VENV)/bin/pip wheel -q --no-deps -w $(PKG) $(PKG)/*.tar.gz
 	$(PYTHON) -m venv $(PKG)/venv && $(PKG)/venv/bin/pip install -q $(PKG)/*.whl
 	cd $(PKG) && env -i PATH=/usr/bin:/bin $(CURDIR)/$(PKG)/venv/bin/python -c \

@@ -26,7 +26,7 @@ def rows() -> list[tuple[str, str, float, str]]:
     out = []
     for title, cases in groups:
         print(f"measuring {title}", file=sys.stderr)
-        for case, cost in zip(cases, _bench.measure(cases, passes=5)):
+        for case, cost in zip(cases, _bench.measure(cases, passes=5), strict=True):
             kind = "baseline" if case.baseline else "floor" if case.name.startswith("floor") else "ours"
             out.append((title, case.name, cost * 1e6, kind))
     return out

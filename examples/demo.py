@@ -123,7 +123,7 @@ def main() -> int:
     )
     if sys.stderr.isatty():
         print("   measuring...", end="\r", file=sys.stderr, flush=True)
-    rows = list(zip(cases, _bench.measure(cases, passes=2)))
+    rows = list(zip(cases, _bench.measure(cases, passes=2), strict=True))
     if sys.stderr.isatty():
         print(" " * 70, end="\r", file=sys.stderr, flush=True)
     base = next(cost for case, cost in rows if case.baseline)

@@ -79,7 +79,7 @@ def mutated_streams(draw: st.DrawFn) -> bytes:
 
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(points, points[1:])] or [b""]
+    return [data[a:b] for a, b in itertools.pairwise(points)] or [b""]
 
 
 def ours(backend: str, pieces: list[bytes], close: bool = False) -> tuple[list[Any], Any]:

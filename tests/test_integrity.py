@@ -3,7 +3,8 @@ a loud, all-or-nothing opt-in when the SDK changed. Sync and async, both backend
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

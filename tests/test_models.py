@@ -225,9 +225,10 @@ def installed() -> Iterator[None]:
 
 
 def test_the_corpus_is_large_and_covers_every_union_member() -> None:
+    from typing import get_args
+
     from anthropic._utils import extract_type_arg
     from anthropic.types import RawMessageStreamEvent
-    from typing_extensions import get_args
 
     assert len(CORPUS) > 1000
     members = get_args(extract_type_arg(RawMessageStreamEvent, 0))
@@ -432,7 +433,7 @@ def test_tool_input_snapshots_match_stock_at_every_delta(value: Any, cuts: list[
         {"path": "notes.md", "value": value, "content": text}, ensure_ascii=bool(cuts and cuts[0] % 2)
     )
     points = sorted({min(c, len(document)) for c in cuts})
-    parts = [document[a:b] for a, b in zip([0, *points], [*points, len(document)])]
+    parts = [document[a:b] for a, b in zip([0, *points], [*points, len(document)], strict=True)]
     ours, stock = _tool_snapshots_installed_and_stock(parts)
     assert ours == stock
 

@@ -250,9 +250,9 @@ def test_bedrock_pairs_are_the_events_name_and_bytes_and_error_frames_stay_objec
         pairs = [pair for chunk in testing.split(body, size) for pair in decoder.feed(chunk)]
         assert decoder.close() == []
         assert len(pairs) == len(frames) == 6, size
-        for pair, event in zip(pairs[:4], objects[:4]):
+        for pair, event in zip(pairs[:4], objects[:4], strict=True):
             assert pair == (event.event, event.data.encode()) and type(pair[1]) is bytes
-        for (name, error), event in zip(pairs[4:], objects[4:]):
+        for (name, error), event in zip(pairs[4:], objects[4:], strict=True):
             assert name == event.event == "error"
             assert type(error) is type(event) and error.json() == event.json()  # the status rides in the object
     assert objects[5].json()["error"]["type"] == "throttlingException"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,46 +32,6 @@ def test_buffer_never_holds_more_than_one_unfinished_frame(backend: str) -> None
     for i in range(0, len(frame) * 20, 333):
         decoder.feed((frame * 20)[i : i + 333])
         assert decoder.buffered < len(frame)
-
-
-def test_independent_decoders_in_many_threads(backend: str) -> None:
-    want = len(EventStreamDecoder(backend=backend).feed(BODY))
-
-    def work(chunk: int) -> int:
-        decoder = EventStreamDecoder(backend=backend)
-        n = sum(len(decoder.feed(BODY[i : i + chunk])) for i in range(0, len(BODY), chunk))
-        decoder.close()
-        return n
-
-    with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(work, [100, 1000, 70_000, 3] * 4)) == [want] * 16
-
-
-def test_a_decoder_shared_by_threads_does_not_crash(backend: str) -> None:
-    if backend != "native":
-        pytest.skip("the pure-Python decoder is documented as one per stream")
-    decoder = EventStreamDecoder(backend="native")
-    big = BODY * 3  # large enough that the extension releases the GIL while decoding
-    errors: list[BaseException] = []
-
-    def hammer() -> None:
-        for _ in range(20):
-            try:
-                decoder.feed(big)
-            except RuntimeError as exc:  # concurrent use is refused, clearly
-                errors.append(exc)
-            except ae.EventStreamError as exc:  # interleaved input may not be a valid stream
-                errors.append(exc)
-
-    threads = [threading.Thread(target=hammer) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for exc in errors:
-        assert isinstance(exc, (RuntimeError, ae.EventStreamError))
-        if isinstance(exc, RuntimeError):
-            assert "borrow" in str(exc).lower()
 
 
 def test_async_iteration_cancelled_mid_stream_closes_cleanly(backend: str) -> None:

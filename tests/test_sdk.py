@@ -275,7 +275,7 @@ def test_decoder_parity_over_random_chunkings(backend: str) -> None:
     want = stock_events([body])
     for _ in range(50):
         cuts = sorted(rng.sample(range(1, len(body)), rng.randint(1, 40)))
-        chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)])]
+        chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
         assert our_events(chunks, backend) == want
 
 

@@ -45,7 +45,7 @@ def our_events(chunks: list[bytes], backend: str) -> tuple[list[dict[str, Any]],
 
 def cut(body: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({min(c, len(body)) for c in cuts})
-    return [body[a:b] for a, b in zip([0, *points], [*points, len(body)])]
+    return [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
 
 
 FIELD_NAMES = ["event", "data", "id", "retry", "", "foo", "DATA", "event "]

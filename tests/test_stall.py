@@ -262,6 +262,31 @@ def test_a_slow_stream_on_a_busy_event_loop_does_not_stall(installed: Any, kind:
     assert exc is None and non_ping(seen) == ALL, repr(exc)
 
 
+@pytest.mark.parametrize("stalls", [False, True], ids=["progress", "stall"])
+def test_without_a_gil_every_resume_takes_the_lock(
+    installed: Any, kind: str, is_async: bool, stalls: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Free-threaded CPython's path (``stall.NO_GIL``), run on any build: slow progress is no stall, pings alone
+    are."""
+    from anthropic_eventstream._anthropic import stall
+
+    monkeypatch.setattr(stall, "NO_GIL", True)
+    installed(stall_timeout=LIMIT)
+    if stalls:
+        steps = [*frames(kind, EVENTS[:HEAD]), Pings(8.0, 0.15, ping(kind))]
+    else:
+        steps = [
+            step for event in frames(kind, EVENTS) for step in (Pings(0.6 * LIMIT, 0.2 * LIMIT, ping(kind)), event)
+        ]
+    with Loopback([reply(kind, *steps)]) as server:
+        seen, exc = drive(client(kind, server.url, is_async=is_async), is_async)
+    if stalls:
+        assert_stalled(exc)
+        assert non_ping(seen) == ALL[:HEAD]
+    else:
+        assert exc is None and non_ping(seen) == ALL, repr(exc)
+
+
 def test_a_slow_consumer_is_not_a_stall(installed: Any, kind: str, is_async: bool) -> None:
     """The clock runs only while the stream waits for bytes: a caller that holds an event longer than
     ``stall_timeout`` (while the server has sent everything) is not stopped."""

@@ -159,7 +159,7 @@ def test_a_final_event_without_its_blank_line_is_complete(
     bodies = (body[:-1], body[:-2])  # without the blank line; without the data line's end too
     stock = [run(kind, [reply(kind, last)], is_async=is_async, helper=helper)[:2] for last in bodies]
     installed()
-    for last, (stock_seen, stock_exc) in zip(bodies, stock):
+    for last, (stock_seen, stock_exc) in zip(bodies, stock, strict=True):
         seen, exc, _, _ = run(kind, [reply(kind, last)], is_async=is_async, helper=helper)
         assert exc is None and stock_exc is None, repr(exc)
         assert seen == stock_seen  # no event the SDK would not yield: it drops the unfinished message_stop

@@ -125,7 +125,9 @@ def bench(*, deltas: int, out: TextIO, passes: int = 3, slice_time: float = 0.2,
             print(f"\r  measuring {done}/{total}: {name[:50]:<50}", end="", file=sys.stderr, flush=True)
         else:
             print(f"  measuring {done}/{total}: {name}", file=sys.stderr, flush=True)
-        results.append((title, list(zip(cases, _bench.measure(cases, passes=passes, slice_time=slice_time)))))
+        results.append(
+            (title, list(zip(cases, _bench.measure(cases, passes=passes, slice_time=slice_time), strict=True)))
+        )
     if show:
         print(f"\r{' ' * 80}\r", end="", file=sys.stderr)
     missed = []

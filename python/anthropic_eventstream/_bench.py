@@ -14,10 +14,10 @@ import json
 import struct
 import threading
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from . import testing
 from ._frames.api import EventStreamDecoder
@@ -560,7 +560,7 @@ def measure(cases: Sequence[Case], *, passes: int = 3, slice_time: float = 0.2) 
                         raise AssertionError(f"{case.name} produced {produced} events, expected {case.events}")
                     best[index] = min(best[index], elapsed)
                     spent += elapsed
-    return [seconds / case.events for seconds, case in zip(best, cases)]
+    return [seconds / case.events for seconds, case in zip(best, cases, strict=True)]
 
 
 def converse_body(deltas: int = DELTAS) -> bytes:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 __all__ = ["Kind", "Patch", "Patches", "SDKChangedError", "check", "describe"]
 

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Union
+from typing import Any
 
 from ._events.bedrock import chunk_frame
 from ._frames.api import encode_message
@@ -53,7 +53,7 @@ __all__ = [
 _PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2
 DEFAULT_REQUEST_ID = "7c6e2b1a-0000-4000-8000-eventstream01"
 
-EventLike = Union[Mapping[str, Any], str, bytes]
+EventLike = Mapping[str, Any] | str | bytes
 
 
 def exception_frame(exception_type: str, message: str, **fields: Any) -> bytes:
@@ -303,7 +303,7 @@ class Pings:
     ping: bytes = SSE_PING
 
 
-Step = Union[bytes, Wait, Pings]
+Step = bytes | Wait | Pings
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import json
 import json.scanner
 import operator
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["JSON_FAST_LENGTH", "EventLayout", "event_layout", "fast_event_class"]
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .._patching import Patch, check
 from . import tool_input
@@ -124,7 +125,7 @@ def _made_up_stream() -> list[dict[str, Any]]:
     events += [{"type": "content_block_start", "index": i, "content_block": b} for i, b in enumerate(blocks)]
     events += [_delta(index, short, part) for part in _PARTS for index, short in enumerate(SHORTS)]
     events.append(_delta(len(SHORTS), TOOL_INPUT, _JSON_PARTS[0]))
-    for part, json_part in zip(_PARTS, _JSON_PARTS[1:]):
+    for part, json_part in zip(_PARTS, _JSON_PARTS[1:], strict=True):
         for index in range(len(blocks)):
             events += [_delta(index, short, json_part if short is TOOL_INPUT else part) for short in _KINDS]
     return events

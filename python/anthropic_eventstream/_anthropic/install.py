@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import importlib.util
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from .. import _backend
 from .._events.errors import status_for_error
@@ -452,7 +453,7 @@ def _accelerated_class(cls: type, options: Options) -> type:
         key = (cls, options, originals)
         if key not in _ACCELERATED:
             namespace: dict[str, Any] = {
-                patch.name: patch.make(original) for patch, original in zip(patches, originals)
+                patch.name: patch.make(original) for patch, original in zip(patches, originals, strict=True)
             }
             namespace.update(
                 __anthropic_eventstream_accelerated__=True,

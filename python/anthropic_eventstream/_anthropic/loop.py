@@ -37,9 +37,9 @@ import inspect
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from copy import copy
-from typing import Any, Callable
+from typing import Any
 
 from .events import JSON_FAST_LENGTH
 from .models import event_validator

@@ -13,9 +13,10 @@ import itertools
 import json
 import textwrap
 import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from .._events.bedrock import EventSpec, Naming, chunk_frame
 from .._events.errors import ErrorBody, frame_error_body

@@ -51,14 +51,15 @@ import math
 import os
 import select
 import socket
+import sys
 import threading
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from .._errors import StalledStreamError
 
-__all__ = ["GRACE", "TICK", "Watch", "cancellable", "check_stall_timeout", "stalled", "watch"]
+__all__ = ["GRACE", "NO_GIL", "TICK", "Watch", "cancellable", "check_stall_timeout", "stalled", "watch"]
 
 #: Seconds between a sync stream's two looks (``Watch._stalled``): the time a thread whose read returned has to take
 #: the GIL and hand its chunk on; also the least time between two looks at a stream that is not stalled yet.
@@ -67,6 +68,12 @@ GRACE = 0.05
 
 #: The watchdog thread's wake-ups fall on a grid of this many seconds (``_Watchdog._due``).
 TICK = 0.02
+
+#: Free-threaded CPython running without its GIL. ``Watch.resume``'s lock-free hand-off (store the deadline, then
+#: load ``queued``, against the watchdog's store then load) needs the two threads' store-load order, which only
+#: the GIL's switches give; without the GIL every resume takes the lock. Read once: a GIL that was on at import
+#: stays on (CPython enables it at run time, never disables it).
+NO_GIL: bool = not getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def check_stall_timeout(value: object) -> float | None:
@@ -148,11 +155,12 @@ class Watch:
     def resume(self) -> None:
         """The caller asks for more: the clock runs again, with the time that was left. No lock while the watchdog
         holds the watch (the common case): the deadline is set before ``queued`` is read, and the watchdog clears
-        ``queued`` before it reads the deadline (``_Watchdog._drop_held``), so one of the two puts it back."""
+        ``queued`` before it reads the deadline (``_Watchdog._drop_held``), so one of the two puts it back. Without
+        a GIL (``NO_GIL``), under the lock."""
         if self._loop is not None:
             self._task = asyncio.current_task()
         self.deadline = time.monotonic() + self._left
-        if not self.queued:
+        if NO_GIL or not self.queued:
             _watchdog.requeue(self)
 
     def cancel(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from .._errors import EventStreamError, IncompleteStreamError, StalledStreamError
 from . import stall
@@ -27,7 +27,7 @@ __all__ = ["StreamDecoder", "body"]
 
 #: An event as this package's loop reads it (``batches``): its name, and its data as UTF-8 bytes (for an
 #: exception or error frame's event, the event itself: its ``json()`` keeps the frame's status).
-Pair = tuple[Optional[str], Any]
+Pair = tuple[str | None, Any]
 
 
 def _fields(event: Any) -> Pair:

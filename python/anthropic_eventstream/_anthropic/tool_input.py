@@ -22,7 +22,8 @@ keeps that buffer in its ``json_bufs`` argument are covered (anthropic 2 and lat
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:  # the SDK's own dependency, for its tool inputs: without it the SDK cannot parse them either
     from jiter import from_json

@@ -22,8 +22,8 @@ import base64
 import functools
 import json
 import re
-from collections.abc import Iterator
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .. import _errors
 from .._events.errors import DEFAULT_ERROR_STATUS

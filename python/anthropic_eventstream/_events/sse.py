@@ -6,8 +6,9 @@ UTF-8 (the SDK raises a bare ``UnicodeDecodeError``) and for an event longer tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .._errors import InvalidSSE
 from .._frames.wire import bytes_repr

@@ -10,7 +10,7 @@ import datetime
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .. import _backend
 from . import reference
@@ -128,7 +128,7 @@ _RANGES = {
     HeaderType.TIMESTAMP: (-(2**63), 2**63 - 1),
 }
 
-HeaderInput = Union[bool, int, bytes, bytearray, str, uuid.UUID, datetime.datetime, HeaderValue]
+HeaderInput = bool | int | bytes | bytearray | str | uuid.UUID | datetime.datetime | HeaderValue
 
 
 def _infer(value: object) -> HeaderValue:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Any, Union
+from typing import Any
 
 from .._errors import (
     ChecksumMismatch,
@@ -40,7 +40,7 @@ _FIXED: dict[int, struct.Struct] = {
 }
 _TEXT_BYTES = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
 
-HeaderValueT = Union[bool, int, bytes, str]
+HeaderValueT = bool | int | bytes | str
 
 
 def looks_like_text(head: bytes) -> bool:

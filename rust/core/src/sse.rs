@@ -267,7 +267,7 @@ impl<R> Decoder<R> {
         if line.is_empty() {
             let nothing = (!self.has_event || self.event.is_empty())
                 && self.data_lines == 0
-                && self.last_event_id.as_deref().map_or(true, str::is_empty)
+                && self.last_event_id.as_deref().is_none_or(str::is_empty)
                 && self.retry.is_none();
             if nothing {
                 self.raw.clear();
