@@ -46,16 +46,25 @@ class Kind:
     free_threaded: bool
     #: the stable ABI it must stay within (abi3audit's baseline), or None for a version-specific build
     stable_abi: str | None
+    #: the interpreter it is built for (``maturin build -i``; PyO3 picks the ABI from it)
+    built_with: str
 
 
 #: The wheels of one platform, by ``{python tag}-{abi tag}``. The abi3 wheel serves every CPython with the GIL
 #: from 3.10; free-threaded CPython cannot load abi3, so 3.14t gets a version-specific wheel, and 3.15 and newer,
 #: free-threaded or not, the abi3t one (PEP 803).
 PLAN: dict[str, Kind] = {
-    "cp310-abi3": Kind("CPython 3.10+ with the GIL", r"\.abi3\.so", "PyInit__native", False, "3.10"),
-    "cp314-cp314t": Kind("free-threaded CPython 3.14", r"\.cpython-314t-[\w-]+\.so", "PyInit__native", True, None),
+    "cp310-abi3": Kind("CPython 3.10+ with the GIL", r"\.abi3\.so", "PyInit__native", False, "3.10", "python3.13"),
+    "cp314-cp314t": Kind(
+        "free-threaded CPython 3.14", r"\.cpython-314t-[\w-]+\.so", "PyInit__native", True, None, "python3.14t"
+    ),
     "cp315-abi3.abi3t": Kind(
-        "CPython 3.15+, free-threaded or not", r"\.abi3t(-[\w-]+)?\.so", "PyModExport__native", True, "3.15"
+        "CPython 3.15+, free-threaded or not",
+        r"\.abi3t(-[\w-]+)?\.so",
+        "PyModExport__native",
+        True,
+        "3.15",
+        "python3.15t",
     ),
 }
 
