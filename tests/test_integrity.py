@@ -173,7 +173,7 @@ def test_accelerate_checks_again_what_changed_since_its_last_call(monkeypatch: p
 
     monkeypatch.setattr(anthropic.Anthropic, "_make_status_error", changed)
     with pytest.raises(ae.SDKChangedError, match="_make_status_error takes"):
-        ae.accelerate(testing.mock_anthropic_client(b""))
+        ae.accelerate(testing.mock_anthropic_client(b""), strict=True)
 
 
 # -- botocore: its own classes ---------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_a_missing_internal_fails_loudly_and_changes_nothing(monkeypatch: pytest
     monkeypatch.delattr(BaseClient, "_make_sse_decoder")
     after_delete = sdk_state()
     with pytest.raises(ae.SDKChangedError, match=r"anthropic\..*Anthropic\._make_sse_decoder is missing"):
-        ae.install()
+        ae.install(strict=True)
     assert sdk_state() == after_delete and not ae.is_installed()
     monkeypatch.undo()
     assert sdk_state() == before
@@ -232,9 +232,9 @@ def test_a_changed_signature_fails_loudly_and_changes_nothing(monkeypatch: pytes
     with pytest.raises(
         ae.SDKChangedError, match=r"_make_status_error takes \(self, err_msg, body, response, extra\), not"
     ):
-        ae.install()
+        ae.install(strict=True)
     with pytest.raises(ae.SDKChangedError):
-        ae.accelerate(testing.mock_anthropic_client(b""))
+        ae.accelerate(testing.mock_anthropic_client(b""), strict=True)
     assert sdk_state() == state and not ae.is_installed()
 
 
@@ -250,7 +250,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
-            ae.install()
+            ae.install(strict=True)
         assert sdk_state() == state
     finally:
         monkeypatch.undo()
@@ -294,7 +294,7 @@ def test_a_changed_body_reader_fails_loudly_and_changes_nothing(
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match=match):
-            ae.install()
+            ae.install(strict=True)
         assert sdk_state() == state and not ae.is_installed()
     finally:
         monkeypatch.undo()
@@ -332,7 +332,7 @@ def test_a_client_class_the_sdk_ships_that_would_stay_stock_is_refused() -> None
         cls = make()
         try:
             with pytest.raises(ae.SDKChangedError, match=rf"anthropic\.lib\.not_yet_known\.{cls.__name__} \(its "):
-                ae.install()
+                ae.install(strict=True)
             assert sdk_state() == state and not ae.is_installed()
         finally:
             del cls
@@ -343,9 +343,9 @@ def test_a_client_class_the_sdk_ships_that_would_stay_stock_is_refused() -> None
 
 def test_the_sdks_other_clients_inherit_what_is_patched() -> None:
     """Every client class the installed SDK ships (Foundry, AWS, Google Cloud, ...) streams opted in."""
-    from anthropic_eventstream._anthropic.install import _client_classes, _shipped_clients
+    from anthropic_eventstream._anthropic.clients import _shipped_clients, client_classes
 
-    covered = {cls for cls, _, _ in _client_classes()}
+    covered = {cls for cls, _, _ in client_classes()}
     ae.install()
     try:
         for cls in _shipped_clients():

@@ -260,7 +260,7 @@ def test_the_loop_rules_are_the_sdks(
     """Against the same opt-in with the SDK's own loop (an ``error`` event is typed by the opt-in either way)."""
     body = _rules_body(events)
     ours = _results(ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend), is_async)
-    monkeypatch.setattr(_sdk_loop, "_known", lambda loop: None)
+    monkeypatch.setattr(_sdk_loop, "_known", lambda loop, method="__stream__": None)
     sdk_loop = _results(
         ae.accelerate(testing.mock_anthropic_client(body, is_async=is_async), backend=backend), is_async
     )

@@ -291,7 +291,7 @@ def test_an_accumulate_event_taking_json_bufs_elsewhere_is_refused(monkeypatch: 
     monkeypatch.setattr(_messages, "accumulate_event", accumulate_event)
     state = sdk_state()
     with pytest.raises(ae.SDKChangedError, match=r"accumulate_event takes \(event, current_snapshot, json_bufs\)"):
-        ae.install()
+        ae.install(strict=True)
     assert sdk_state() == state and not ae.is_installed()
     # diagnostics() reports the same change, and raises nothing
     report = ae.diagnostics()

@@ -177,15 +177,21 @@ def test_accelerate_takes_the_flag(backend: str, is_async: bool) -> None:
 @pytest.mark.skipif(HAS_RETRY_LOOP, reason="this SDK can retry it")
 def test_refused_where_the_sdk_cannot_retry_it() -> None:  # pragma: no cover - runs on old SDKs only
     with pytest.raises(ae.SDKChangedError, match="_should_retry_exception is missing"):
-        ae.install(retry_before_content=True)
+        ae.install(retry_before_content=True, strict=True)
     assert not ae.is_installed()
+    with pytest.warns(RuntimeWarning, match="retry before content: .*_should_retry_exception is missing"):
+        ae.install(retry_before_content=True)  # the rest of the opt-in is on
+    try:
+        assert ae.is_installed()
+    finally:
+        ae.uninstall()
 
 
 @needs_retry_loop
 def test_refused_if_the_retry_loop_changed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(anthropic._base_client.BaseClient, "_should_retry_exception")
     with pytest.raises(ae.SDKChangedError, match="_should_retry_exception is missing"):
-        ae.install(retry_before_content=True)
+        ae.install(retry_before_content=True, strict=True)
     assert not ae.is_installed()
 
 

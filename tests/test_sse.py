@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import _backend, testing
-from anthropic_eventstream._anthropic.profile import sdk
+from anthropic_eventstream._anthropic.profile import event_spec
 
 from .helpers import property_settings, requires_native
 
@@ -131,7 +131,7 @@ def test_both_backends_give_the_same_errors() -> None:
 def test_events_are_the_sdks_class_with_a_faster_json() -> None:
     from anthropic._streaming import ServerSentEvent
 
-    event_class = sdk().sse.event_class
+    event_class = event_spec().event_class
     assert issubclass(event_class, ServerSentEvent)
     for data in ['{"a": [1, 2.5, null, "\\ud800"]}', " {} ", "{} x", "", "NaN", '{"a": 1e400}', "[" * 5000]:
         event = event_class(event="x", data=data)

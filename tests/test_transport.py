@@ -101,7 +101,7 @@ def test_retry_before_content_retries_transport_failures(
     installed: Any, kind: str, is_async: bool, failure: str
 ) -> None:
     try:
-        installed(retry_before_content=True, stall_timeout=0.5 if failure == "stall" else None)
+        installed(retry_before_content=True, stall_timeout=0.5 if failure == "stall" else None, strict=True)
     except ae.SDKChangedError as exc:  # anthropic 0.40: its retry loop does not cover the stream's creation
         pytest.skip(str(exc))
     first = {
@@ -121,7 +121,7 @@ def test_retry_before_content_keeps_the_sdks_x_should_retry_rule(installed: Any,
     """anthropic 2.17 and later do not retry a transport failure whose response said ``x-should-retry: false``;
     reading ahead keeps that rule (earlier SDKs retry every transport failure)."""
     try:
-        installed(retry_before_content=True)
+        installed(retry_before_content=True, strict=True)
     except ae.SDKChangedError as exc:  # anthropic 0.40: its retry loop does not cover the stream's creation
         pytest.skip(str(exc))
     first = reply(kind, *frames(kind, EVENTS[:2]), end="drop", headers=(("x-should-retry", "false"),))

@@ -175,8 +175,20 @@ def _profile(anthropic: Any) -> dict[str, Any]:
     }
 
 
+def _seams() -> dict[str, Any]:
+    """Each seam ``install()`` asks of the installed SDK (``retry_before_content`` asked too), as ``install()`` finds it:
+    on, or off with why (``expected``: by design for this release, no change to warn about)."""
+    from ._anthropic.install import Options, capabilities
+
+    return {
+        found.seam: _path(found.on, found.why, **({"expected": True} if found.expected else {}))
+        for found in capabilities(Options(None, True, None))
+    }
+
+
 def diagnostics() -> dict[str, Any]:
-    """For the installed anthropic SDK: its profile (``sdk_profile``: the supported range, and each internal the
+    """For the installed anthropic SDK: each seam the opt-in depends on (``seams``: on, or off with why, as
+    ``install()`` finds it), its profile (``sdk_profile``: the supported range, and each internal the
     opt-in replaces, checked), each fast path (``native_decoder``, ``tagged_validators`` with how many unions
     each event union's validator tags, ``stream_loop``, ``tool_input``, ``helper_events``) as ``{"on": bool, "why": ...}`` (``why``
     only when off), and what is opted in now."""
@@ -190,6 +202,10 @@ def diagnostics() -> dict[str, Any]:
         report["anthropic"] = None
         return report
     report["anthropic"] = anthropic.__version__
+    try:
+        report["seams"] = _seams()
+    except Exception as exc:  # as for the fast paths below: say so, never raise
+        report["seams"] = {"why": f"cannot inspect the installed SDK: {type(exc).__name__}: {exc}"}
     try:
         report["sdk_profile"] = _profile(anthropic)
     except Exception as exc:  # as for the fast paths below: say so, never raise

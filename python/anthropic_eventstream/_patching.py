@@ -5,24 +5,44 @@ async function, with the expected parameters), and how to make its replacement f
 that calls the original, never a copy of its body). ``Patches.apply`` checks every target before touching
 any, so that a missing or changed internal raises ``SDKChangedError`` naming it and changes nothing; applies
 all of them or none; and ``restore`` gives every class back exactly what its own ``__dict__`` held.
+
+A shim groups its patches by seam, the one internal (or small set of internals) of the SDK that one behaviour
+depends on, as ``Capability``s: each is on with its patches, or off with why (``capability``). An opt-in applies
+the patches of the seams that are on, so that a new SDK release that changed one seam leaves that behaviour as the
+SDK's own and every other one working, with a warning, or, asked to be strict, refuses and changes nothing
+(``settle``).
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Kind", "Patch", "Patches", "SDKChangedError", "check", "describe"]
+__all__ = [
+    "Capability",
+    "Kind",
+    "Patch",
+    "Patches",
+    "SDKChangedError",
+    "capability",
+    "check",
+    "describe",
+    "off",
+    "settle",
+]
 
 Kind = Literal["function", "coroutine function", "async generator function", "class"]
 
 
 class SDKChangedError(RuntimeError):
     """An internal of the anthropic SDK or botocore that a shim relies on is missing or has changed, so the
-    shim cannot be applied safely. Nothing was patched."""
+    shim cannot be applied safely. Raised by a strict opt-in (and by ``install_botocore()``), which then patched
+    nothing; a default ``install()`` / ``accelerate()`` leaves that seam as the SDK's own instead, and warns."""
 
 
 @dataclass(frozen=True)
@@ -81,20 +101,92 @@ def check(patch: Patch) -> Any:
     while getattr(original, "__anthropic_eventstream__", False):
         original = original.__wrapped__
     if original is _MISSING:
-        raise SDKChangedError(f"{patch.target} is missing: this version is not supported (nothing was patched)")
+        raise SDKChangedError(f"{patch.target} is missing")
     if not _KIND_CHECKS[patch.kind](original):
         raise SDKChangedError(
-            f"{patch.target} is no longer {'an' if patch.kind[0] in 'aeiou' else 'a'} {patch.kind} ({original!r}): "
-            "this version is not supported "
-            "(nothing was patched)"
+            f"{patch.target} is no longer {'an' if patch.kind[0] in 'aeiou' else 'a'} {patch.kind} ({original!r})"
         )
     expected = (patch.parameters,) if isinstance(patch.parameters, str) else patch.parameters
     if expected is not None and describe(original) not in expected:
-        raise SDKChangedError(
-            f"{patch.target} takes {describe(original)}, not {' or '.join(expected)}: this version is not "
-            "supported (nothing was patched)"
-        )
+        raise SDKChangedError(f"{patch.target} takes {describe(original)}, not {' or '.join(expected)}")
     return original
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What one seam gives an opt-in: on, with the patches it needs (checked), or off, with why, and then the
+    SDK's own behaviour for it stays. ``expected``: off because the installed release predates what the seam
+    speeds up (say, a stream loop older than the one reviewed), which is reported by ``diagnostics()`` but is no
+    change to warn about."""
+
+    seam: str
+    patches: tuple[Patch, ...] = ()
+    why: str | None = None
+    expected: bool = False
+
+    @property
+    def on(self) -> bool:
+        return self.why is None
+
+    @property
+    def changed(self) -> bool:
+        """Off because the installed SDK differs from what the seam was written against."""
+        return not self.on and not self.expected
+
+
+def capability(seam: str, build: Callable[[], Sequence[Patch]]) -> Capability:
+    """``seam``'s capability: on with ``build()``'s patches, each checked, or off with why. Anything the build
+    raises while it asks the SDK (a missing module or attribute, a changed signature, a probe that differs) turns
+    the seam off: an SDK this version does not know never stops an opt-in that is not strict."""
+    try:
+        patches = tuple(build())
+        for patch in patches:
+            check(patch)
+    except SDKChangedError as exc:
+        return Capability(seam, why=str(exc))
+    except Exception as exc:  # a release that moved or renamed what the seam reads
+        return Capability(seam, why=f"{type(exc).__name__}: {exc}")
+    return Capability(seam, patches)
+
+
+def off(seam: str, why: str, *, expected: bool = False) -> Capability:
+    """A capability that is off for a reason the seam found itself."""
+    return Capability(seam, why=why, expected=expected)
+
+
+_log = logging.getLogger("anthropic_eventstream")
+
+
+def settle(capabilities: Sequence[Capability], *, strict: bool, what: str, stacklevel: int = 3) -> list[Patch]:
+    """The patches of every capability that is on, for an opt-in to apply (all or nothing). Where a seam changed:
+    ``strict`` raises ``SDKChangedError`` naming each such seam (the opt-in then applies nothing); else one
+    ``RuntimeWarning`` and one log record (once per process for the same seams) name them, and those seams stay as
+    the SDK's own. ``what`` names the opt-in (``install``, ``accelerate``); ``stacklevel``, the warning's frame,
+    as for ``warnings.warn`` (3: the caller of the function that called this)."""
+    changed = [found for found in capabilities if found.changed]
+    if changed and strict:
+        raise SDKChangedError(f"{what}(strict=True): {_changes(changed)} (nothing was patched)")
+    if changed:
+        message = (
+            f"anthropic_eventstream: {what}() leaves {len(changed)} seam{'s' if len(changed) > 1 else ''} as the "
+            f"SDK's own, where the installed release differs from what this version knows: {_changes(changed)}. "
+            "Everything else is on; diagnostics() reports each seam, and strict=True refuses instead."
+        )
+        with _warned_lock:
+            first = message not in _warned
+            _warned.add(message)
+        if first:
+            _log.warning("%s", message)
+        warnings.warn(message, RuntimeWarning, stacklevel=stacklevel)
+    return [patch for found in capabilities if found.on for patch in found.patches]
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _changes(capabilities: Sequence[Capability]) -> str:
+    return "; ".join(f"{found.seam}: {found.why}" for found in capabilities)
 
 
 class Patches:

@@ -11,7 +11,7 @@ from .. import _backend
 from .._errors import EventStreamError
 from .._events import bedrock, sse
 from .._frames.api import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, limits
-from .profile import bedrock_events, sdk
+from .profile import bedrock_events, sse_events
 
 if TYPE_CHECKING:
     from anthropic._streaming import ServerSentEvent
@@ -128,7 +128,7 @@ class SSEDecoder(DropInDecoder):
     def __init__(self, backend: str | None = None, *, max_event_length: int = DEFAULT_MAX_PAYLOAD_LENGTH) -> None:
         self._module = _backend.implementation(backend, sse)
         self._max_event_length = limits(DEFAULT_MAX_HEADERS_LENGTH, max_event_length)["max_payload_length"]
-        self._spec = sdk().sse
+        self._spec = sse_events()
 
     def decoder(self, *, pairs: bool = False) -> Any:
         return self._module.SSEDecoder(self._spec, max_event_length=self._max_event_length, pairs=pairs)

@@ -13,12 +13,16 @@ What changes on each client class (made with the one patching mechanism, ``_patc
 
 ``install()`` also patches the ``messages.stream()`` helper modules' ``build``, ``accumulate_event`` and
 ``build_events``.
+
+Each of those is a seam (``SEAMS``), asked of the installed SDK at opt-in (``capabilities``): on, with its patches,
+or off, with why. The opt-in applies the seams that are on, so that an SDK release that changed one seam leaves
+that one as the SDK's own, with a warning, and keeps the others (typed errors, the integrity check and the stall
+watchdog stay on wherever their own seams match); ``strict=True`` refuses instead (``_patching.settle``).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,19 +30,24 @@ from typing import Any, TypeVar
 
 from .. import _backend
 from .._events.errors import status_for_error
-from .._patching import Patch, Patches, SDKChangedError, check
+from .._patching import Capability, Patch, Patches, SDKChangedError, capability, check, off, settle
+from .clients import client_classes, uncovered
 from .decoders import AWSEventStreamDecoder, SSEDecoder
 from .helper import Probe, fast_accumulate_event, fast_build_events, probe
-from .loop import take_over
+from .loop import take_over, unknown_loop
 from .models import fast_build, fast_process_response_data, forget
 from .profile import (
     CLIENT_SIGNATURES,
+    HELPER_CLASSES,
     HELPER_MODULES,
     HELPER_SIGNATURES,
     LATER_CLIENT_SIGNATURES,
+    REVIEWED_LOOPS_SINCE,
     accumulate_parameters,
     bedrock_events,
+    release,
     sdk,
+    sse_events,
 )
 from .stall import check_stall_timeout
 from .streams import StreamDecoder
@@ -140,20 +149,23 @@ def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_c
     return _ours(_process_response)
 
 
-def _drop_in_decoders(backend: str | None, stall_timeout: float | None) -> Callable[[Any], Callable[..., Any]]:
-    """Every stream of the client gets a ``StreamDecoder`` over this package's drop-in for the decoder the SDK
-    picks for it (from anthropic 2.16 the SDK picks per request: a Bedrock client reads its managed-agents
-    routes as SSE): ``AWSEventStreamDecoder`` in place of the SDK's, ``SSEDecoder`` in place of the SDK's own
-    ``SSEDecoder``. Any other decoder (a subclass's own) is kept, with the integrity check around it."""
-    _backend.native_module(backend)  # fail now, not on the first request, if the backend is missing
+def _drop_in_decoders(
+    backend: str | None, stall_timeout: float | None, *, sse: bool, bedrock: bool
+) -> Callable[[Any], Callable[..., Any]]:
+    """Every stream of the client gets a ``StreamDecoder`` (the integrity check, the stall watchdog) over this
+    package's drop-in for the decoder the SDK picks for it (from anthropic 2.16 the SDK picks per request: a
+    Bedrock client reads its managed-agents routes as SSE): ``AWSEventStreamDecoder`` in place of the SDK's where
+    ``bedrock``, ``SSEDecoder`` in place of the SDK's own ``SSEDecoder`` where ``sse`` (the seams that say this
+    package decodes as the installed SDK does). Any other decoder (a subclass's own, or one of those seams is off)
+    is kept, with the integrity check around it."""
 
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
         def _make_sse_decoder(self: Any, *args: Any, **kwargs: Any) -> StreamDecoder:
             decoder = original(self, *args, **kwargs)
-            if type(decoder) is sdk().sse_decoder:
+            if sse and type(decoder) is sdk().sse_decoder:
                 decoder = SSEDecoder(backend)
-            elif type(decoder) is _stock_bedrock_decoder():
+            elif bedrock and type(decoder) is _stock_bedrock_decoder():
                 decoder = AWSEventStreamDecoder(backend)
             return StreamDecoder(decoder, stall_timeout=stall_timeout)
 
@@ -181,94 +193,10 @@ def _ours(wrapper: _F) -> _F:
     return wrapper
 
 
-#: The SDK's client classes whose internals opting in patches, by module and name (a release may lack some),
-#: and whether each is a Bedrock client (whose event-stream decoding needs botocore, as the SDK's does). Every
-#: other client class the SDK ships must inherit each patched internal from one of these (``_check_shipped``).
-_CLIENTS = (
-    ("anthropic", "Anthropic", False),
-    ("anthropic", "AsyncAnthropic", False),
-    ("anthropic.lib.vertex", "AnthropicVertex", False),
-    ("anthropic.lib.vertex", "AsyncAnthropicVertex", False),
-    ("anthropic.lib.bedrock", "AnthropicBedrock", True),
-    ("anthropic.lib.bedrock", "AsyncAnthropicBedrock", True),
-    # Bedrock's Anthropic-native endpoint (anthropic 2.15 and later): SSE, like the first-party API
-    ("anthropic.lib.bedrock", "AnthropicBedrockMantle", False),
-    ("anthropic.lib.bedrock", "AsyncAnthropicBedrockMantle", False),
-)
-
-
-def _known_clients() -> list[tuple[type, bool]]:
-    """``(class, is_bedrock)`` for each of ``_CLIENTS`` the installed SDK has."""
-    import importlib
-
-    found = []
-    for module_name, name, is_bedrock in _CLIENTS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:  # a client the installed release does not ship (or whose module cannot load here)
-            continue
-        cls = getattr(module, name, None)
-        if isinstance(cls, type):
-            found.append((cls, is_bedrock))
-    return found
-
-
-def _shipped_clients() -> list[type]:
-    """Every API client class the installed SDK defines (a subclass of its ``SyncAPIClient`` or ``AsyncAPIClient``
-    in one of its modules), besides this package's own ``accelerate()`` subclasses."""
-    from anthropic._base_client import AsyncAPIClient, SyncAPIClient
-
-    found: list[type] = []
-    stack: list[type] = [SyncAPIClient, AsyncAPIClient]
-    while stack:
-        sub: type
-        for sub in stack.pop().__subclasses__():
-            stack.append(sub)
-            module = sub.__module__
-            if (module == "anthropic" or module.startswith("anthropic.")) and not vars(sub).get(
-                "__anthropic_eventstream_accelerated__"
-            ):
-                found.append(sub)
-    return found
-
-
-def _check_shipped(covered: set[type], names: set[str]) -> None:
-    """``SDKChangedError`` for a client class of the installed SDK that ``install()`` would leave stock: one that
-    is not among ``covered`` and does not inherit each of ``names`` (what is patched on those) from one of them
-    (a new client, or one that overrides what is patched)."""
-    for cls in _shipped_clients():
-        if cls in covered:
-            continue
-        for name in sorted(names):
-            owner = next((k for k in cls.__mro__ if k in covered or name in vars(k)), None)
-            if owner not in covered:
-                where = "nowhere" if owner is None else f"{owner.__module__}.{owner.__qualname__}"
-                raise SDKChangedError(
-                    f"the installed anthropic SDK ships a client class this version does not cover, "
-                    f"{cls.__module__}.{cls.__qualname__} (its {name} comes from {where}): this version is not "
-                    "supported (nothing was patched)"
-                )
-
-
-def _client_classes() -> list[tuple[type, bool, bool]]:
-    """``(class, is_bedrock, is_async)`` for every client class of the installed SDK that opting in patches.
-    Bedrock clients need botocore (as the SDK's own Bedrock decoder does); without it they are left as they
-    are."""
-    from anthropic._base_client import AsyncAPIClient
-
-    known = _known_clients()
-    has_botocore = importlib.util.find_spec("botocore") is not None
-    return [
-        (cls, is_bedrock, issubclass(cls, AsyncAPIClient))
-        for cls, is_bedrock in known
-        if has_botocore or not is_bedrock
-    ]
-
-
 def _retry_loop_probe(cls: type) -> None:
     """``retry_before_content`` raises what it finds from ``_process_response``, so the SDK's retry loop must
     cover ``_process_response`` and decide by exception (``_should_retry_exception``). Older SDKs (anthropic
-    0.40, say) retried only HTTP status errors, by recursion, outside it: there the flag is refused."""
+    0.40, say) retried only HTTP status errors, by recursion, outside it: there the seam is off."""
     for name in ("_should_retry_exception", "_should_retry"):
         check(Patch(cls, name, lambda original: original, parameters=CLIENT_SIGNATURES[name]))
     for name, parameters in LATER_CLIENT_SIGNATURES.items():
@@ -286,47 +214,143 @@ class Options:
     stall_timeout: float | None
 
 
-def _client_patches(cls: type, *, is_bedrock: bool, is_async: bool, options: Options) -> list[Patch]:
-    """What opting in changes on one client class."""
-    backend, retry_before_content, stall_timeout = options.backend, options.retry_before_content, options.stall_timeout
-    sdk()  # the profile the decoders need: checked now, so that a changed SDK fails the opt-in
-    if is_bedrock:
-        bedrock_events()
-    if retry_before_content:
-        _retry_loop_probe(cls)
-    return [
-        Patch(
+#: The seams of the SDK that opting in depends on, each with what it gives while it matches the installed SDK.
+#: One that is off leaves that behaviour as the SDK's own.
+SEAMS = {
+    "client classes": "every client class the SDK ships is covered (one that is not is left as the SDK ships it)",
+    "stream decoder": "_make_sse_decoder: the integrity check, typed transport failures and the stall watchdog",
+    "SSE decoding": "this package's SSE decoder, found to decode as the SDK's own does (first-party, Vertex)",
+    "Bedrock decoding": "this package's event-stream decoder, named as the SDK's own names chunks (Bedrock)",
+    "typed errors": "_make_status_error: a mid-stream error raised with its real status",
+    "event models": "_process_response_data: each event's model built by a tagged validator",
+    "stream binding": "_process_response: a stream's decoder told its request, and this package's stream loop",
+    "stream loop": "the SDK's stream loop is the one reviewed, so this package's may take its place",
+    "retry before content": "the SDK's retry loop covers a stream's creation (asked with retry_before_content)",
+    "messages.stream() helper": "the helper's build, accumulate_event and build_events",
+}
+
+
+def _each(
+    classes: list[tuple[type, bool, bool]], make: Callable[[type, bool, bool], Patch | None]
+) -> Callable[[], list[Patch]]:
+    """A seam's build: ``make``'s patch for each client class (``None``: none for that class)."""
+    return lambda: [patch for cls, is_bedrock, is_async in classes if (patch := make(cls, is_bedrock, is_async))]
+
+
+def _checked(probe: Callable[[], Any]) -> Callable[[], tuple[Patch, ...]]:
+    """A seam's build that patches nothing of its own: ``probe`` asks the SDK (and raises where it differs)."""
+
+    def build() -> tuple[Patch, ...]:
+        probe()
+        return ()
+
+    return build
+
+
+def _bedrock_probe() -> None:
+    if _stock_bedrock_decoder() is None:
+        raise SDKChangedError("anthropic.lib.bedrock._stream_decoder.AWSEventStreamDecoder is missing")
+    bedrock_events()
+
+
+def _no_unknown_loop() -> None:
+    why = unknown_loop()
+    if why is not None:
+        raise SDKChangedError(why)
+
+
+def _loop_capability() -> Capability:
+    """The ``stream loop`` seam: off by design for a release before the reviewed loops, off as a change from
+    them; on, it patches nothing (``loop.take_over`` gives each stream the loop, and checks it again)."""
+    found = capability("stream loop", _checked(_no_unknown_loop))
+    if not found.on and _release() < REVIEWED_LOOPS_SINCE:
+        return off("stream loop", found.why or "", expected=True)
+    return found
+
+
+def _release() -> tuple[int, ...]:
+    import anthropic
+
+    return release(getattr(anthropic, "__version__", ""))
+
+
+def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options) -> list[Capability]:
+    """Each seam of the client classes ``classes`` (``(class, is_bedrock, is_async)``), asked of the installed
+    SDK: what ``install()`` and ``accelerate()`` apply where it is on."""
+    sse = capability("SSE decoding", _checked(sse_events))
+    bedrock = (
+        capability("Bedrock decoding", _checked(_bedrock_probe))
+        if any(is_bedrock for _, is_bedrock, _ in classes)
+        else None
+    )
+    retry = (
+        capability("retry before content", _each(classes, lambda cls, *_: _retry_loop_probe(cls)))
+        if options.retry_before_content
+        else None
+    )
+
+    def decoder_patch(cls: type, is_bedrock: bool, is_async: bool) -> Patch:
+        sdk()  # what a StreamDecoder raises and reads the body with: checked now
+        return Patch(
             cls,
             "_make_sse_decoder",
-            _drop_in_decoders(backend, stall_timeout),
+            _drop_in_decoders(
+                options.backend, options.stall_timeout, sse=sse.on, bedrock=bedrock is not None and bedrock.on
+            ),
             parameters=CLIENT_SIGNATURES["_make_sse_decoder"],
-        ),
-        Patch(cls, "_make_status_error", _typed_status_error, parameters=CLIENT_SIGNATURES["_make_status_error"]),
-        Patch(
-            cls,
-            "_process_response_data",
-            lambda original: _ours(fast_process_response_data(original)),
-            parameters=CLIENT_SIGNATURES["_process_response_data"],
-        ),
-        Patch(
+        )
+
+    def binding_patch(cls: type, is_bedrock: bool, is_async: bool) -> Patch:
+        return Patch(
             cls,
             "_process_response",
-            functools.partial(_stream_binding, is_async=is_async, retry_before_content=retry_before_content),
+            functools.partial(_stream_binding, is_async=is_async, retry_before_content=retry is not None and retry.on),
             kind="coroutine function" if is_async else "function",
             parameters=CLIENT_SIGNATURES["_process_response"],
+        )
+
+    found = [
+        capability("stream decoder", _each(classes, decoder_patch)),
+        sse,
+        *([bedrock] if bedrock is not None else []),
+        capability(
+            "typed errors",
+            _each(
+                classes,
+                lambda cls, *_: Patch(
+                    cls, "_make_status_error", _typed_status_error, parameters=CLIENT_SIGNATURES["_make_status_error"]
+                ),
+            ),
         ),
+        capability(
+            "event models",
+            _each(
+                classes,
+                lambda cls, *_: Patch(
+                    cls,
+                    "_process_response_data",
+                    lambda original: _ours(fast_process_response_data(original)),
+                    parameters=CLIENT_SIGNATURES["_process_response_data"],
+                ),
+            ),
+        ),
+        capability("stream binding", _each(classes, binding_patch)),
+        _loop_capability(),
+        *([retry] if retry is not None else []),
     ]
+    return found
 
 
 _installed = Patches()
+#: The seams the last ``install()`` asked of the installed SDK (what ``diagnostics()`` reports as installed).
+_installed_seams: list[Capability] = []
 
 
 def _helper_module_patches(module: Any) -> list[Patch]:
     """One ``messages.stream()`` helper module's patches: its event building (``build``) and, where its
     ``accumulate_event`` keeps the tool-input buffers in its ``json_bufs`` argument, its per-event work
     (``accumulate_event`` and ``build_events``, ``helper``). Earlier SDKs, which keep them on the content block,
-    keep theirs as they are; a ``json_bufs`` in any other place is a change this package does not know, and
-    refused."""
+    keep theirs as they are; a ``json_bufs`` in any other place is a change this package does not know."""
     patches = [
         Patch(
             module,
@@ -357,37 +381,65 @@ def _helper_module_patches(module: Any) -> list[Patch]:
 
 def helper_probe(module: Any) -> Probe:
     """``helper.probe`` for one helper module, on its stream's event union (``HELPER_MODULES``); an SDK whose
-    union is not where the profile says is a change this package does not know, and refused."""
+    union is not where the profile says is a change this package does not know."""
     import importlib
 
     union_module, union_name = HELPER_MODULES[module.__name__]
     try:
         union = getattr(importlib.import_module(union_module), union_name)
     except (ImportError, AttributeError) as exc:
-        raise SDKChangedError(
-            f"{union_module}.{union_name}, the event union of {module.__name__}, is missing: this version is not "
-            "supported (nothing was patched)"
-        ) from exc
+        raise SDKChangedError(f"{union_module}.{union_name}, the event union of {module.__name__}, is missing") from exc
     return probe(module, union)
 
 
-def _helper_patches() -> list[Patch]:
-    """The ``messages.stream()`` helpers' patches (``_helper_module_patches``, for the regular and the beta helper):
-    module functions shared by every client, so patched by ``install()`` only."""
+def helper_modules() -> list[Any]:
+    """The installed SDK's ``messages.stream()`` helper modules (``HELPER_MODULES``): each whose stream class
+    (``HELPER_CLASSES``) ``anthropic.lib.streaming`` exports. A release that defines one of those classes in
+    another module has moved its helper: ``SDKChangedError``."""
     import importlib
 
-    patches = []
-    for name in HELPER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
+    streaming = importlib.import_module("anthropic.lib.streaming")
+    found = []
+    for name, class_name in HELPER_CLASSES.items():
+        cls = getattr(streaming, class_name, None)
+        if cls is None:  # a release without this helper
             continue
-        patches += _helper_module_patches(module)
-    return patches
+        if getattr(cls, "__module__", None) != name:
+            raise SDKChangedError(
+                f"anthropic.lib.streaming.{class_name} is defined in {getattr(cls, '__module__', None)}, not {name}"
+            )
+        found.append(importlib.import_module(name))
+    return found
+
+
+def _helper_capability() -> Capability:
+    """The ``messages.stream()`` helper seam (``_helper_module_patches`` for the regular and the beta helper):
+    module functions shared by every client, so patched by ``install()`` only."""
+    return capability(
+        "messages.stream() helper",
+        lambda: [patch for module in helper_modules() for patch in _helper_module_patches(module)],
+    )
+
+
+def capabilities(options: Options | None = None, *, helper: bool = True) -> list[Capability]:
+    """Every seam ``install()`` asks of the installed SDK, with ``options`` (default: the defaults)."""
+    options = options or Options(None, False, None)
+    classes = client_classes()
+    found = client_capabilities(classes, options)
+    names = {patch.name for capability in found for patch in capability.patches}
+    left = uncovered({cls for cls, _, _ in classes}, names)
+    clients = (
+        off("client classes", f"{'; '.join(left)}: left as the SDK ships it") if left else Capability("client classes")
+    )
+    return [clients, *found, *([_helper_capability()] if helper else [])]
 
 
 def install(
-    *, backend: str | None = None, retry_before_content: bool = False, stall_timeout: float | None = None
+    *,
+    backend: str | None = None,
+    retry_before_content: bool = False,
+    stall_timeout: float | None = None,
+    strict: bool = False,
 ) -> None:
     """Opt in globally: ``AnthropicBedrock`` / ``AsyncAnthropicBedrock`` decode with this package, and every
     client (first-party and Vertex too) raises mid-stream errors as the SDK's typed exception with the real
@@ -402,23 +454,22 @@ def install(
     ``stall_timeout``: seconds without an event other than ``ping`` (pings only, or no bytes at all) after which
     a stream raises ``APITimeoutError`` whose cause is ``StalledStreamError``, whatever the client's read timeout.
 
-    Raises ``SDKChangedError`` (and changes nothing) if an SDK internal it relies on is missing or changed, or
-    if the SDK ships a client class that this would leave stock."""
+    A seam of the installed SDK that differs from what this version knows (a new release) stays as the SDK's
+    own, and one ``RuntimeWarning`` names each such seam and why; everything else is on. ``strict=True``
+    raises ``SDKChangedError`` naming them instead, and changes nothing."""
     options = Options(backend, retry_before_content, check_stall_timeout(stall_timeout))
-    classes = _client_classes()
-    patches = [
-        patch
-        for cls, is_bedrock, is_async in classes
-        for patch in _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
-    ]
-    _check_shipped({cls for cls, _, _ in classes}, {patch.name for patch in patches})
-    _installed.apply(patches + _helper_patches())
+    _backend.native_module(backend)  # fail now, not on the first request, if the backend is missing
+    found = capabilities(options)
+    patches = settle(found, strict=strict, what="install")
+    _installed.apply(patches)
+    _installed_seams[:] = found
 
 
 def uninstall() -> None:
     """Undo ``install()``: every patched class gets back exactly what it held. Streams already created, and
     clients passed to ``accelerate()``, keep their behaviour."""
     _installed.restore()
+    _installed_seams.clear()
     forget()
 
 
@@ -426,29 +477,44 @@ def is_installed() -> bool:
     return _installed.active
 
 
+def installed_seams() -> list[Capability]:
+    """What the current ``install()`` found of each seam (empty when not installed)."""
+    return list(_installed_seams)
+
+
 _ACCELERATED: dict[tuple[type, Options, tuple[Any, ...]], type] = {}
 _accelerated_lock = threading.Lock()
 
 
-def _accelerated_class(cls: type, options: Options) -> type:
-    """The subclass of ``cls`` that ``accelerate()`` gives a client: the same patches as ``install()``, made from
-    what ``cls`` itself resolves (the SDK's originals, or a subclass's own overrides), held by the subclass
-    itself. They are checked on every call, and one subclass is kept per class, options and originals: an
-    internal changed since (patched by another library, say) is checked and wrapped afresh, never bypassed."""
+def _accelerated_class(cls: type, options: Options, strict: bool) -> type:
+    """The subclass of ``cls`` that ``accelerate()`` gives a client: the patches of ``install()``'s seams that are
+    on for ``cls``, made from what ``cls`` itself resolves (the SDK's originals, or a subclass's own overrides),
+    held by the subclass itself. They are checked on every call, and one subclass is kept per class, options and
+    originals: an internal changed since (patched by another library, say) is checked and wrapped afresh, never
+    bypassed. A client class this version does not know is left as it is (``strict``: refused)."""
     with _accelerated_lock:
-        covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in _client_classes()}
+        covered = {c: (is_bedrock, is_async) for c, is_bedrock, is_async in client_classes()}
         base = next((c for c in cls.__mro__ if c in covered), None)
         if base is None:
             from anthropic._base_client import BaseClient
 
-            if issubclass(cls, BaseClient):
-                raise SDKChangedError(
-                    f"{cls.__module__}.{cls.__qualname__} is a client class this version does not know "
-                    "(nothing was patched)"
-                )
-            raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
+            if not issubclass(cls, BaseClient):
+                raise TypeError(f"accelerate() takes an anthropic client, not {cls.__name__}")
+            settle(
+                [
+                    off(
+                        "client classes",
+                        f"{cls.__module__}.{cls.__qualname__} is a client class this version does not know",
+                    )
+                ],
+                strict=strict,
+                what="accelerate",
+                stacklevel=5,
+            )
+            return cls
         is_bedrock, is_async = covered[base]
-        patches = _client_patches(cls, is_bedrock=is_bedrock, is_async=is_async, options=options)
+        found = client_capabilities([(cls, is_bedrock, is_async)], options)
+        patches = settle(found, strict=strict, what="accelerate", stacklevel=5)
         originals = tuple(check(patch) for patch in patches)
         key = (cls, options, originals)
         if key not in _ACCELERATED:
@@ -474,15 +540,17 @@ def accelerate(
     backend: str | None = None,
     retry_before_content: bool = False,
     stall_timeout: float | None = None,
+    strict: bool = False,
 ) -> _C:
     """Opt in for one client (and the copies ``with_options()`` makes of it); returns the same client. The
-    options are ``install()``'s.
+    options are ``install()``'s, ``strict`` included.
 
     The client's class becomes a subclass of its own class that holds the patches itself, so ``isinstance``
     checks keep working, and nothing ``install()`` / ``uninstall()`` do later changes it."""
     options = Options(backend, retry_before_content, check_stall_timeout(stall_timeout))
+    _backend.native_module(backend)
     cls: type[Any] = type(client)
     if cls.__dict__.get("__anthropic_eventstream_accelerated__"):
         cls = cls.__mro__[1]
-    client.__class__ = _accelerated_class(cls, options)
+    client.__class__ = _accelerated_class(cls, options, strict)
     return client

@@ -46,7 +46,7 @@ from .models import event_validator
 from .profile import LOOP_METHODS, loop_form, loop_method, loop_method_name, reviewed_loop
 from .streams import StreamDecoder
 
-__all__ = ["take_over"]
+__all__ = ["take_over", "unknown_loop"]
 
 _log = logging.getLogger("anthropic_eventstream")
 
@@ -78,6 +78,21 @@ def _why_not(stream: Any) -> tuple[bool, str | None]:
     if not isinstance(slot, functools.cached_property) or "_iterator" in vars(stream):
         return is_async, "its _iterator is not the SDK's cached_property, or was made already"
     return is_async, None
+
+
+def unknown_loop() -> str | None:
+    """Why the installed SDK's stream loops (``Stream``'s and ``AsyncStream``'s ``LOOP_METHODS``) are not the ones
+    this module follows, or ``None`` where they are."""
+    from anthropic._streaming import AsyncStream, Stream
+
+    for cls, is_async in ((Stream, False), (AsyncStream, True)):
+        for method in LOOP_METHODS:
+            if _known(loop_method(cls, method, is_async), method) is not is_async:
+                return (
+                    f"{cls.__module__}.{cls.__qualname__}.{loop_method_name(method, is_async)} is not the one this "
+                    "version was reviewed against: the SDK's own loop runs (exact, slower)"
+                )
+    return None
 
 
 def take_over(stream: Any) -> bool:

@@ -26,19 +26,24 @@ from .events import event_layout, fast_event_class
 
 __all__ = [
     "ACCUMULATE_PARAMETERS",
+    "HELPER_CLASSES",
     "HELPER_MODULES",
     "LATER_CLIENT_SIGNATURES",
     "LOOP_METHODS",
     "REVIEWED_LOOPS",
+    "REVIEWED_LOOPS_SINCE",
     "SDK",
     "SUPPORTED_RANGE",
     "accumulate_parameters",
     "bedrock_events",
+    "event_spec",
     "loop_form",
     "loop_method",
     "loop_method_name",
+    "release",
     "reviewed_loop",
     "sdk",
+    "sse_events",
     "supported",
 ]
 
@@ -54,6 +59,8 @@ _SUPPORTED = ((0, 40), (3,))
 #: normalised form (``loop_form``), kept in ``reviewed_loops/``. Another loop runs as the SDK's own
 #: (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
 REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
+#: The first release whose loop is a reviewed one: before it, the SDK's own loop runs by design, not as a change.
+REVIEWED_LOOPS_SINCE = (2, 12)
 
 #: The stream methods ``loop`` takes the place of, each with its reviewed forms' file names (sync, async).
 #: ``_iter_events`` has two: it reads the body raw (anthropic 2.12 to 2.16), or through the SDK's own typed body
@@ -143,6 +150,12 @@ HELPER_MODULES = {
     "anthropic.lib.streaming._messages": ("anthropic.types", "RawMessageStreamEvent"),
     "anthropic.lib.streaming._beta_messages": ("anthropic.types.beta", "BetaRawMessageStreamEvent"),
 }
+#: The helper stream class each of ``HELPER_MODULES`` defines, as ``anthropic.lib.streaming`` exports it: where a
+#: release defines it is where its helper's functions are (a release without it has no such helper).
+HELPER_CLASSES = {
+    "anthropic.lib.streaming._messages": "MessageStream",
+    "anthropic.lib.streaming._beta_messages": "BetaMessageStream",
+}
 
 #: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
 #: and later); the wrapper passes whatever follows through unchanged.
@@ -160,22 +173,26 @@ def accumulate_parameters(module: Any) -> tuple[bool, str]:
         return True, parameters
     if "json_bufs" in names:
         raise SDKChangedError(
-            f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, "
-            "...): this version is not supported (nothing was patched)"
+            f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, ...)"
         )
     return False, parameters
 
 
-def supported(version: str) -> bool:
-    """Whether the anthropic release ``version`` is inside ``SUPPORTED_RANGE`` (pre-release tags ignored)."""
+def release(version: str) -> tuple[int, ...]:
+    """The anthropic release ``version`` as numbers, pre-release tags ignored: ``"1.0.0rc1"`` is ``(1, 0, 0)``."""
     parts = []
     for piece in version.split(".")[:3]:
         digits = "".join(itertools.takewhile(str.isdigit, piece))
         if not digits:
             break
         parts.append(int(digits))
+    return tuple(parts)
+
+
+def supported(version: str) -> bool:
+    """Whether the anthropic release ``version`` is inside ``SUPPORTED_RANGE`` (pre-release tags ignored)."""
     low, high = _SUPPORTED
-    return low <= tuple(parts) < high
+    return low <= release(version) < high
 
 
 class _ChunkNamingProbe:
@@ -199,8 +216,7 @@ class _ChunkNamingProbe:
         if names not in cls.RULES:
             raise SDKChangedError(
                 "the installed anthropic SDK's Bedrock decoder names the chunk events "
-                f"{list(cls.CHUNKS)} as {list(names)}, which matches no rule this version knows "
-                "(nothing was patched)"
+                f"{list(cls.CHUNKS)} as {list(names)}, which matches no rule this version knows"
             )
         return cls.RULES[names]
 
@@ -233,7 +249,7 @@ class _SSEProbe:
             if ours != stock:
                 raise SDKChangedError(
                     "the installed anthropic SDK's SSEDecoder decodes differently from what this version "
-                    f"knows: {stock} where this package gives {ours} (nothing was patched)"
+                    f"knows: {stock} where this package gives {ours}"
                 )
 
 
@@ -241,8 +257,6 @@ class _SSEProbe:
 class SDK:
     """What this package knows of the installed anthropic SDK, learned from it once (``sdk()``)."""
 
-    #: how its ``SSEDecoder`` builds events from server-sent events (first-party, Vertex)
-    sse: SSESpec
     #: its ``SSEDecoder`` class, which this package's takes the place of
     sse_decoder: type
     #: its ``APIConnectionError``, raised for a broken or incomplete stream and a transport error mid-stream
@@ -253,8 +267,6 @@ class SDK:
     #: (``RequestError``), and for a timeout among those (``TimeoutException``)
     transport_errors: tuple[type[Exception], ...]
     timeout_errors: tuple[type[Exception], ...]
-    #: the class of an exception or error frame's event
-    frame_error_event: type
     #: the SDK's own readers of a stream's body (sync, async), each ``(response, client) -> chunks``, which raise
     #: a failure to read it as the SDK's ``APIConnectionError`` / ``APITimeoutError`` with its message for that
     #: failure (anthropic 2.17's ``iter_response_bytes`` / ``async_iter_response_bytes``); ``None`` where its
@@ -265,43 +277,40 @@ class SDK:
 
 @functools.cache
 def sdk() -> SDK:
-    """The installed SDK's profile; ``SDKChangedError`` if it does not match what this version knows."""
+    """What the installed SDK's streams raise and how they read their body (what ``StreamDecoder``, and so the
+    integrity check and the stall watchdog, needs); ``SDKChangedError`` if it does not match what this version
+    knows."""
     from anthropic import APIConnectionError, APITimeoutError
-    from anthropic._streaming import ServerSentEvent, SSEDecoder
+    from anthropic._streaming import SSEDecoder
 
     http = _http_library()
-
-    Event = fast_event_class(ServerSentEvent)
-
-    class FrameErrorEvent(ServerSentEvent):
-        """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
-
-        def __init__(self, body: ErrorBody) -> None:
-            try:
-                data = json.dumps(body)
-            except (TypeError, ValueError, RecursionError):
-                data = json.dumps(
-                    {"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}}
-                )
-            super().__init__(event="error", data=data)
-            self._body = body
-
-        def json(self) -> Any:
-            return self._body
-
-    keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
-    sse = SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))
-    _SSEProbe.run(sse)
     return SDK(
-        sse=sse,
         sse_decoder=SSEDecoder,
         connection_error=APIConnectionError,
         timeout_error=APITimeoutError,
         transport_errors=(http.RequestError,),
         timeout_errors=(http.TimeoutException,),
-        frame_error_event=FrameErrorEvent,
         body_readers=_body_readers(),
     )
+
+
+@functools.cache
+def event_spec() -> SSESpec:
+    """How the drop-in decoders build the SDK's ``ServerSentEvent`` (its fields, made cheaply: ``events``)."""
+    from anthropic._streaming import ServerSentEvent
+
+    Event = fast_event_class(ServerSentEvent)
+    keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
+    return SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))
+
+
+@functools.cache
+def sse_events() -> SSESpec:
+    """``event_spec()``, once this package's SSE decoding is found to give what the installed SDK's own
+    ``SSEDecoder`` gives (``_SSEProbe``): what the drop-in ``SSEDecoder`` decodes with."""
+    spec = event_spec()
+    _SSEProbe.run(spec)
+    return spec
 
 
 #: The SDK's typed body readers (``SDK.body_readers``) in ``anthropic._streaming``, each name with its kind, as
@@ -341,8 +350,7 @@ def _http_library() -> Any:
             return module
     raise SDKChangedError(
         "the installed anthropic SDK reads responses with neither httpx nor httpx2 (no RequestError and "
-        "TimeoutException in anthropic._base_client's HTTP library): this version is not supported "
-        "(nothing was patched)"
+        "TimeoutException in anthropic._base_client's HTTP library)"
     )
 
 
@@ -350,12 +358,31 @@ def _http_library() -> Any:
 def bedrock_events() -> EventSpec:
     """How the installed SDK's Bedrock decoder turns frames into events (it needs botocore, as the SDK's own
     Bedrock client does); ``SDKChangedError`` if that is not what this version knows."""
-    profile = sdk()
+    from anthropic._streaming import ServerSentEvent
+
+    spec = event_spec()
     naming, skip_untyped = _ChunkNamingProbe.run()
+
+    class FrameErrorEvent(ServerSentEvent):
+        """An ``event="error"`` built from an exception/error frame; ``json()`` keeps its status."""
+
+        def __init__(self, body: ErrorBody) -> None:
+            try:
+                data = json.dumps(body)
+            except (TypeError, ValueError, RecursionError):
+                data = json.dumps(
+                    {"type": "error", "error": {"type": repr(body["error"].get("type")), "message": repr(body)}}
+                )
+            super().__init__(event="error", data=data)
+            self._body = body
+
+        def json(self) -> Any:
+            return self._body
+
     return EventSpec(
-        event_class=profile.sse.event_class,
+        event_class=spec.event_class,
         naming=naming,
         skip_untyped=skip_untyped,
-        error_event=lambda message: profile.frame_error_event(frame_error_body(message)),
-        layout=profile.sse.layout,
+        error_event=lambda message: FrameErrorEvent(frame_error_body(message)),
+        layout=spec.layout,
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import EventStreamError, IncompleteStreamError, StalledStreamError
 from . import stall
 from .decoders import DropInDecoder, abatches, batches
-from .profile import sdk
+from .profile import event_spec, sdk
 from .stall import Watch, stalled
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ def _content_or_error(events: Sequence[Any]) -> Any:
             data = fields[1]
             if type(event) is not tuple:
                 return event
-            return sdk().sse.event_class(event="error", data=data.decode()) if isinstance(data, bytes) else data
+            return event_spec().event_class(event="error", data=data.decode()) if isinstance(data, bytes) else data
         if _event_type(fields) not in _BEFORE_CONTENT:
             return None
     return _NOTHING_YET
