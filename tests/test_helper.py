@@ -11,7 +11,7 @@ import pytest
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import testing
-from anthropic_eventstream._anthropic.install import helper_probe
+from anthropic_eventstream._anthropic.helper import helper_probe
 
 from .helpers import REQUEST
 from .test_models import EVENTS, shape

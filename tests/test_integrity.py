@@ -13,7 +13,7 @@ botocore = pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import testing  # noqa: E402
-from anthropic_eventstream._anthropic import profile  # noqa: E402
+from anthropic_eventstream._anthropic.install import forget_learned  # noqa: E402
 from tests.helpers import REQUEST, drive, sdk_state  # noqa: E402
 
 SDK_MAJOR = int(anthropic.__version__.split(".")[0])
@@ -245,8 +245,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         _stream_decoder.AWSEventStreamDecoder, "_parse_message_from_event", lambda self, event: None, raising=False
     )
     monkeypatch.setattr(_stream_decoder, "_chunk_bytes_to_sse", lambda raw: None, raising=False)
-    profile.sdk.cache_clear()
-    profile.bedrock_events.cache_clear()
+    forget_learned()
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match="matches no rule this version knows"):
@@ -254,8 +253,7 @@ def test_a_changed_bedrock_decoder_fails_loudly(monkeypatch: pytest.MonkeyPatch)
         assert sdk_state() == state
     finally:
         monkeypatch.undo()
-        profile.sdk.cache_clear()
-        profile.bedrock_events.cache_clear()
+        forget_learned()
 
 
 def _reader(response: Any, client: Any) -> Any:
@@ -290,7 +288,7 @@ def test_a_changed_body_reader_fails_loudly_and_changes_nothing(
             monkeypatch.delattr(_streaming, name, raising=False)
         else:
             monkeypatch.setattr(_streaming, name, reader, raising=False)
-    profile.sdk.cache_clear()
+    forget_learned()
     try:
         state = sdk_state()
         with pytest.raises(ae.SDKChangedError, match=match):
@@ -298,7 +296,7 @@ def test_a_changed_body_reader_fails_loudly_and_changes_nothing(
         assert sdk_state() == state and not ae.is_installed()
     finally:
         monkeypatch.undo()
-        profile.sdk.cache_clear()
+        forget_learned()
 
 
 def test_a_changed_botocore_fails_loudly_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

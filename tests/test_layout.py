@@ -1,10 +1,12 @@
-"""The package's layout: one folder per floor of the data's path, each importing only the floors below it, and no
-import cycle between modules. Read from the sources (every ``import`` statement, deferred ones included), so a
-new module that reaches up a floor fails here, not in review."""
+"""The package's layout: one folder per floor of the data's path, each importing only the floors below it, no
+import cycle between modules, the SDK adapter the only code that imports the SDK, and a binding that reaches no
+Python module by its path. Read from the sources (every ``import`` statement, deferred ones included, and every
+``importlib.import_module`` of a literal name), so a new module that reaches up a floor fails here, not in review."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import anthropic_eventstream
@@ -15,10 +17,20 @@ NAME = "anthropic_eventstream"
 #: each floor, and what it may import from this package besides itself
 FLOORS = {
     "_frames": {"_errors", "_backend"},
-    "_events": {"_errors", "_frames"},
-    "_anthropic": {"_errors", "_backend", "_patching", "_frames", "_events"},
+    "_events": {"_errors", "_backend", "_frames"},
+    "_policy": {"_errors", "_events"},
+    "_anthropic": {"_errors", "_backend", "_patching", "_frames", "_events", "_policy"},
     "_botocore": {"_errors", "_backend", "_patching", "_frames", "_events"},
 }
+#: the libraries each adapter is the only floor to import (the SDK adapter: the anthropic SDK, the pydantic it
+#: builds models with, and the HTTP library it reads with)
+ADAPTERS = {
+    "_anthropic": ("anthropic", "pydantic", "pydantic_core", "httpx", "httpx2", "httpcore"),
+    "_botocore": ("botocore", "aiobotocore"),
+}
+#: modules outside the adapters that drive the SDK and botocore as a user does, to compare stock with opted in:
+#: the test helpers (``testing``: mock clients) and the benchmark (``_bench``)
+USER_SIDE = {"testing", "_bench"}
 #: the top-level modules the floors rest on: they import nothing of this package but the extension
 LEAVES = ("_errors", "_patching", "_backend")
 
@@ -51,6 +63,26 @@ def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
             continue
         found.update(name for name in names if name in modules and not f"{module}.".startswith(f"{name}."))
     found.discard(module)
+    return found
+
+
+def _outside_imports(path: Path) -> set[str]:
+    """The top-level names of what ``path`` imports from outside this package: ``import`` statements (deferred
+    ones included) and ``importlib.import_module("...")`` of a literal name."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value.split(".")[0])
     return found
 
 
@@ -97,9 +129,41 @@ def test_every_floor_says_what_it_owns() -> None:
         assert doc and len(doc) > 100, floor
 
 
+def test_only_the_adapters_import_the_sdk() -> None:
+    """The SDK adapter (``_anthropic``) is the only code that imports anthropic, pydantic or the HTTP library;
+    the botocore adapter the only code that imports botocore. Stream policy, events and frames import none."""
+    wrong = []
+    for module, path in _modules().items():
+        floor = _floor(module)
+        if floor in USER_SIDE:
+            continue
+        for adapter, libraries in ADAPTERS.items():
+            if floor != adapter:
+                wrong += [f"{module} imports {name}" for name in sorted(_outside_imports(path) & set(libraries))]
+    assert not wrong, "imports of an SDK outside its adapter:\n" + "\n".join(wrong)
+
+
+def test_the_binding_reaches_no_python_module_by_its_path() -> None:
+    """``rust/py`` imports no Python module by a dotted path (``py.import("...")``), which no checker sees: what it
+    needs of Python is handed to it through its typed API, which the stub and ``stubtest`` check."""
+    sources = Path(__file__).resolve().parent.parent / "rust" / "py" / "src"
+    if not sources.is_dir():  # an installed copy of the tests, away from the repository
+        return
+    found = [
+        f"{path.name}: {match.group(0)}"
+        for path in sorted(sources.glob("*.rs"))
+        for match in re.finditer(r"\.import\(\s*\"[^\"]*\"", path.read_text())
+    ]
+    assert not found, "imports by module path in the binding:\n" + "\n".join(found)
+
+
 def test_the_layout_check_sees_the_imports() -> None:
-    """The check above is only as good as the graph: it must find the imports that are there."""
+    """The checks above are only as good as the graph: they must find the imports that are there."""
     graph = _graph()
     assert f"{NAME}._frames.reference" in graph[f"{NAME}._events.bedrock"]
-    assert f"{NAME}._anthropic.profile" in graph[f"{NAME}._anthropic.decoders"]
+    assert f"{NAME}._anthropic.body" in graph[f"{NAME}._anthropic.decoders"]
+    assert f"{NAME}._policy.stream" in graph[f"{NAME}._anthropic.decoders"]
     assert f"{NAME}._botocore.errors" in graph[f"{NAME}._botocore.buffer"]
+    modules = _modules()
+    assert "anthropic" in _outside_imports(modules[f"{NAME}._anthropic.helper"])  # by importlib.import_module
+    assert "pydantic_core" in _outside_imports(modules[f"{NAME}._anthropic.models"])

@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 import anthropic_eventstream as ae
 from anthropic_eventstream import testing
 from anthropic_eventstream._anthropic import loop as _sdk_loop
-from anthropic_eventstream._anthropic.loop import _known, take_over
+from anthropic_eventstream._anthropic.loop import _known, loop_method_name, take_over
 from anthropic_eventstream._anthropic.models import event_validator
-from anthropic_eventstream._anthropic.profile import loop_method_name
 
 from .helpers import REQUEST, property_settings
 from .test_models import CORPUS, EVENTS, _build, _unions, json_values, shape
@@ -420,7 +419,7 @@ def test_the_loop_is_recognised_through_comments_docstrings_and_blank_lines_but_
 
 
 def test_the_supported_range_is_read_from_release_numbers() -> None:
-    from anthropic_eventstream._anthropic.profile import supported
+    from anthropic_eventstream._anthropic.range import supported
 
     assert [supported(v) for v in ("0.39.9", "0.40.0", "0.125.0", "1.0.0rc1", "2.16.0", "3.0.0", "3.0.0a1")] == [
         False, True, True, True, True, False, False,

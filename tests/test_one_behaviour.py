@@ -19,7 +19,7 @@ pytest.importorskip("botocore")
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import encode_message, testing  # noqa: E402
-from anthropic_eventstream._anthropic import profile  # noqa: E402
+from anthropic_eventstream._anthropic.decoders import bedrock_events  # noqa: E402
 
 CHUNK_HEADERS = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
 START = testing.message_events("Hi")[0]
@@ -224,7 +224,7 @@ def test_messages_and_errors_carrying_them_pickle_and_copy(backend: str) -> None
 
 
 def test_event_names_are_not_interned(backend: str) -> None:
-    if profile.bedrock_events().naming != "type":
+    if bedrock_events().naming != "type":
         pytest.skip("this SDK names every chunk 'completion'")
     name = "event_" + uuid.uuid4().hex
     body = testing.bedrock_stream([{"type": name}])

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import anthropic_eventstream as ae
 from anthropic_eventstream import _backend, testing
-from anthropic_eventstream._anthropic.profile import event_spec
+from anthropic_eventstream._anthropic.events import event_spec
 
 from .helpers import property_settings, requires_native
 
@@ -176,7 +176,7 @@ def test_installed_first_party_streams_decode_with_the_native_decoder() -> None:
 def test_feed_windows_of_a_large_chunk_change_nothing(body: bytes, shift: int, cuts: list[int]) -> None:
     """A network chunk larger than ``FEED_WINDOW`` is fed in windows; a window boundary is not a chunk boundary
     to the SDK, so it must change nothing: generated CR / LF / CRLF mixes placed across the first boundary."""
-    from anthropic_eventstream._anthropic.decoders import FEED_WINDOW
+    from anthropic_eventstream._events.feed import FEED_WINDOW
 
     head = b"id: 1\ndata: " + b"x" * (FEED_WINDOW - 14 - shift) + b"\n"
     whole = head + body + b"\r\r\ndata: after\n\n"
@@ -189,7 +189,7 @@ def test_feed_windows_of_a_large_chunk_change_nothing(body: bytes, shift: int, c
 def test_a_crlf_at_a_window_boundary_is_one_line_end(backend: str, is_async: bool) -> None:
     """The issue's case: ``\\r\\r\\n`` straddling a 64 KiB window of one network chunk gives the SDK's two events,
     not three (an extra one with empty data and ``id`` 1)."""
-    from anthropic_eventstream._anthropic.decoders import FEED_WINDOW
+    from anthropic_eventstream._events.feed import FEED_WINDOW
 
     body = b"id: 1\ndata: " + b"x" * (FEED_WINDOW - 14) + b"\r\r\ndata: after\n\n"
     assert body[FEED_WINDOW - 2 : FEED_WINDOW + 1] == b"\r\r\n"

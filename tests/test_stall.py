@@ -268,7 +268,7 @@ def test_without_a_gil_every_resume_takes_the_lock(
 ) -> None:
     """Free-threaded CPython's path (``stall.NO_GIL``), run on any build: slow progress is no stall, pings alone
     are."""
-    from anthropic_eventstream._anthropic import stall
+    from anthropic_eventstream._policy import stall
 
     monkeypatch.setattr(stall, "NO_GIL", True)
     installed(stall_timeout=LIMIT)

@@ -45,7 +45,7 @@ def reply(kind: str, *steps: Any, end: str = "finish", headers: tuple[tuple[str,
 def sdk_types_transport_errors() -> bool:
     """Whether the installed SDK's streams raise a failure to read the body as its own exceptions (anthropic
     2.17 and later: its typed body readers); earlier, the HTTP library's exception escapes stock."""
-    from anthropic_eventstream._anthropic.profile import sdk
+    from anthropic_eventstream._anthropic.body import sdk
 
     return sdk().body_readers is not None
 

@@ -23,7 +23,7 @@ pytest.importorskip("botocore")
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import _patching, testing  # noqa: E402
 from anthropic_eventstream._anthropic import install as _install  # noqa: E402
-from anthropic_eventstream._anthropic import profile  # noqa: E402
+from anthropic_eventstream._anthropic import range as sdk_range  # noqa: E402
 from tests.helpers import drive, sdk_state  # noqa: E402
 
 EVENTS = testing.message_events("An answer long enough for a few deltas.", pieces=4)
@@ -33,9 +33,7 @@ OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": 
 
 def _forget_what_was_learned() -> None:
     """The SDK's profile is learned once per process; a simulated release must be learned afresh."""
-    for cached in (profile.sdk, profile.event_spec, profile.sse_events, profile.bedrock_events):
-        cached.cache_clear()
-    _install._stock_bedrock_decoder.cache_clear()
+    _install.forget_learned()
     _patching._warned.clear()  # the log record is once per process for the same seams
 
 
@@ -83,7 +81,7 @@ def _new_client_class(monkeypatch: pytest.MonkeyPatch) -> Any:
 def _changed_loop(monkeypatch: pytest.MonkeyPatch) -> Any:
     from anthropic._streaming import Stream
 
-    if profile.release(anthropic.__version__) < profile.REVIEWED_LOOPS_SINCE:  # pragma: no cover - older SDKs
+    if sdk_range.installed() < sdk_range.REVIEWED_LOOPS_SINCE:  # pragma: no cover - older SDKs
         pytest.skip("this SDK's stream loop is older than the reviewed ones: the SDK's own runs by design")
     original = Stream.__stream__
 

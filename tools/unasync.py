@@ -23,12 +23,12 @@ PACKAGE = ROOT / "python" / "anthropic_eventstream"
 
 #: file -> (async function, its sync twin), by qualified name
 TWINS: dict[Path, list[tuple[str, str]]] = {
-    PACKAGE / "_anthropic" / "decoders.py": [
+    PACKAGE / "_events" / "feed.py": [
         ("abatches", "batches"),
         ("DropInDecoder.aiter_bytes", "DropInDecoder.iter_bytes"),
     ],
     PACKAGE / "_anthropic" / "loop.py": [("_aevents", "_events")],
-    PACKAGE / "_anthropic" / "streams.py": [
+    PACKAGE / "_policy" / "stream.py": [
         ("StreamDecoder._achecked", "StreamDecoder._checked"),
         ("StreamDecoder._areplayed", "StreamDecoder._replayed"),
         ("StreamDecoder.aread_ahead", "StreamDecoder.read_ahead"),

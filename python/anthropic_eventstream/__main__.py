@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.util
 import json
 import sys
 import time
@@ -71,11 +72,12 @@ def decode(stream: BinaryIO, out: TextIO, *, backend: str | None = None) -> int:
 
 
 def bench(*, deltas: int, out: TextIO, passes: int = 3, slice_time: float = 0.2, history: bool = False) -> int:
-    try:
-        import anthropic  # noqa: F401
-        import botocore  # noqa: F401
-    except ImportError as exc:
-        print(f"bench compares against the stock SDK and botocore: install them first ({exc})", file=sys.stderr)
+    missing = [name for name in ("anthropic", "botocore") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(
+            f"bench compares against the stock SDK and botocore: install them first (no {', '.join(missing)})",
+            file=sys.stderr,
+        )
         return 2
     from . import _bench
 

@@ -1,12 +1,33 @@
 """Type stub of the compiled extension (``rust/py``); kept honest by ``mypy.stubtest`` in ``make typecheck``."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
+from ._errors import (
+    ChecksumMismatch,
+    DuplicateHeader,
+    EventStreamError,
+    InvalidChunk,
+    InvalidHeadersLength,
+    InvalidHeaderValue,
+    InvalidPayloadLength,
+    InvalidSSE,
+    NotAnEventStream,
+    TruncatedStreamError,
+)
 from ._events.bedrock import EventSpec
 from ._events.sse import SSESpec
 
-__all__ = ["DETACH_THRESHOLD", "BedrockDecoder", "Decoder", "Message", "SSEDecoder", "__version__", "encode_message"]
+__all__ = [
+    "DETACH_THRESHOLD",
+    "BedrockDecoder",
+    "Decoder",
+    "Message",
+    "SSEDecoder",
+    "__version__",
+    "bind",
+    "encode_message",
+]
 
 __version__: str
 #: inputs of at least this many bytes are decoded with the interpreter detached (``rust/py/src/input.rs``)
@@ -62,3 +83,19 @@ class SSEDecoder:
     def pending(self) -> tuple[str | None, str] | None: ...
 
 def encode_message(headers: Sequence[tuple[str, int, Any]], payload: bytes) -> bytes: ...
+
+def bind(
+    event_stream_error: type[EventStreamError],
+    checksum_mismatch: type[ChecksumMismatch],
+    not_an_event_stream: type[NotAnEventStream],
+    invalid_headers_length: type[InvalidHeadersLength],
+    invalid_payload_length: type[InvalidPayloadLength],
+    invalid_header_value: type[InvalidHeaderValue],
+    duplicate_header: type[DuplicateHeader],
+    truncated_stream_error: type[TruncatedStreamError],
+    invalid_chunk: type[InvalidChunk],
+    invalid_sse: type[InvalidSSE],
+    response_dict: Callable[[Message], dict[str, Any]],
+) -> None:
+    """Hands the extension the package's exception classes and its rule for botocore's response dict (the
+    package does, once, at import)."""

@@ -21,7 +21,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 __all__ = [
     "Capability",
@@ -33,6 +33,7 @@ __all__ = [
     "check",
     "describe",
     "off",
+    "ours",
     "settle",
 ]
 
@@ -65,6 +66,14 @@ class Patch:
 
 
 _MISSING = object()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def ours(wrapper: _F) -> _F:
+    """Marks a replacement as this package's, so that ``check`` sees through it to the SDK's original."""
+    wrapper.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def describe(function: Any) -> str:

@@ -1,6 +1,7 @@
 """The SDK's client classes that opting in patches, and the ones it ships that this version does not cover.
 
-A client class's internals are patched where they are defined or inherited from (``install()``), or on a subclass
+A client class's internals are patched (each with the signature it has in the supported releases,
+``CLIENT_SIGNATURES``) where they are defined or inherited from (``install()``), or on a subclass
 of one client's class (``accelerate()``). The table (``CLIENTS``) names each class this version was written
 against; any other client class the installed SDK ships either inherits every patched internal from one of those,
 and so streams opted in too, or is left as the SDK ships it, and reported (``uncovered``).
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-__all__ = ["CLIENTS", "client_classes", "uncovered"]
+__all__ = ["CLIENTS", "CLIENT_SIGNATURES", "LATER_CLIENT_SIGNATURES", "client_classes", "uncovered"]
 
 #: The SDK's client classes whose internals opting in patches, by module and name (a release may lack some),
 #: and whether each is a Bedrock client (whose event-stream decoding needs botocore, as the SDK's does).
@@ -26,6 +27,25 @@ CLIENTS = (
     ("anthropic.lib.bedrock", "AnthropicBedrockMantle", False),
     ("anthropic.lib.bedrock", "AsyncAnthropicBedrockMantle", False),
 )
+
+#: The signatures of the SDK internals ``install()`` and ``accelerate()`` replace, each as the releases in
+#: ``SUPPORTED_RANGE`` have it (``_patching.describe``): on a client class. Any
+#: other signature is a change this version does not know: that seam stays as the SDK's own.
+CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "_make_sse_decoder": ("(self)", "(self, options)"),  # anthropic 2.16 passes the request's options
+    "_make_status_error": ("(self, err_msg, *, body, response)",),
+    "_process_response_data": ("(self, *, data, cast_to, response)",),
+    "_process_response": ("(self, *, cast_to, options, response, stream, stream_cls, retries_taken)",),
+    # the retry loop that ``retry_before_content`` goes through (anthropic >= 0.48: decided by exception)
+    "_should_retry_exception": ("(self, err)",),
+    "_should_retry": ("(self, response)",),
+}
+#: Client internals that ``retry_before_content`` calls where the release has them (anthropic 2.17 and later), with
+#: their signatures: present with another one is a change this version does not know.
+LATER_CLIENT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    # whether a transport failure after the headers is retried (`x-should-retry: false` says not)
+    "_should_retry_failure": ("(self, response)",),
+}
 
 
 def _known_clients() -> list[tuple[type, bool]]:

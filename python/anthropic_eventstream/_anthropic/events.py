@@ -1,10 +1,11 @@
-"""The SDK's ``ServerSentEvent``, built cheaply: how its constructor lays out an instance (``event_layout``), and the
+"""The SDK's ``ServerSentEvent``, built cheaply: how its constructor lays out an instance (``event_layout``), the
 subclass this package's decoders build (``fast_event_class``), whose ``json()`` is exactly ``json.loads`` at half
-its cost.
+its cost, and the spec the decoders build it by (``event_spec``).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import json.scanner
@@ -13,7 +14,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["JSON_FAST_LENGTH", "EventLayout", "event_layout", "fast_event_class"]
+from .._events.sse import SSESpec
+
+__all__ = ["JSON_FAST_LENGTH", "EventLayout", "event_layout", "event_spec", "fast_event_class"]
 
 #: ``"list"`` (a fresh empty list per event) or ``"constant"`` (``value``, immutable, shared).
 EventLayout = list[tuple[str, str, Any]]
@@ -123,3 +126,13 @@ def fast_event_class(base: type) -> type:
                 if accessor.fget(instance) is arguments[role]:
                     namespace[role] = property(operator.attrgetter(attribute), doc=accessor.__doc__)
     return type(base.__name__, (base,), namespace)
+
+
+@functools.cache
+def event_spec() -> SSESpec:
+    """How the drop-in decoders build the SDK's ``ServerSentEvent`` (its fields, made cheaply: ``events``)."""
+    from anthropic._streaming import ServerSentEvent
+
+    Event = fast_event_class(ServerSentEvent)
+    keep_raw = "raw" in inspect.signature(ServerSentEvent).parameters
+    return SSESpec(event_class=Event, keep_raw=keep_raw, layout=event_layout(Event))

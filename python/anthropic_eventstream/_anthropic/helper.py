@@ -13,6 +13,10 @@ wrappers side by side on the same made-up stream (each delta kind on a block of 
 kind) and compares every snapshot and every event built: class, ``model_dump()``, ``model_fields_set``. A kind
 where anything differs (a release that adds a field to ``TextEvent``, say) is left to the SDK's code, and the
 reason is kept for ``diagnostics()``.
+
+This is the helper's seam: which modules hold the SDK's helpers (``helper_modules``), what each of their functions
+must look like (``HELPER_SIGNATURES``, ``accumulate_parameters``), and the patches ``install()`` makes of them
+(``helper_capability``).
 """
 
 from __future__ import annotations
@@ -24,21 +28,69 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._patching import Patch, check
+from .._patching import Capability, Patch, SDKChangedError, capability, check, describe, ours
 from . import tool_input
-from .models import model_validator
-from .profile import ACCUMULATE_PARAMETERS
+from .models import fast_build, model_validator
 
 __all__ = [
+    "ACCUMULATE_PARAMETERS",
+    "HELPER_CLASSES",
+    "HELPER_MODULES",
+    "HELPER_SIGNATURES",
     "KNOWN_PARAMETERS",
     "SHORTS",
     "TOOL_INPUT",
     "Probe",
     "Short",
+    "accumulate_parameters",
     "fast_accumulate_event",
     "fast_build_events",
+    "helper_capability",
+    "helper_modules",
+    "helper_probe",
     "probe",
 ]
+
+#: The signatures of the helper module functions ``install()`` replaces, as the releases in the supported range
+#: have them (``_patching.describe``).
+HELPER_SIGNATURES: dict[str, tuple[str, ...]] = {
+    # anthropic 2.16 has the helper's own build (``model_construct``)
+    "build": ("(base_model_cls, *args, **kwargs)", "(event_cls, *args, **fields)"),
+    "build_events": ("(*, event, message_snapshot)",),
+}
+
+#: The ``messages.stream()`` helper modules, each with the event union its stream reads (module, name): the
+#: helper's short way (``helper.probe``) is checked on events of that union.
+HELPER_MODULES = {
+    "anthropic.lib.streaming._messages": ("anthropic.types", "RawMessageStreamEvent"),
+    "anthropic.lib.streaming._beta_messages": ("anthropic.types.beta", "BetaRawMessageStreamEvent"),
+}
+#: The helper stream class each of ``HELPER_MODULES`` defines, as ``anthropic.lib.streaming`` exports it: where a
+#: release defines it is where its helper's functions are (a release without it has no such helper).
+HELPER_CLASSES = {
+    "anthropic.lib.streaming._messages": "MessageStream",
+    "anthropic.lib.streaming._beta_messages": "BetaMessageStream",
+}
+
+#: How the helper's ``accumulate_event`` begins where it takes the tool-input buffers as ``json_bufs`` (anthropic 2
+#: and later); the wrapper passes whatever follows through unchanged.
+ACCUMULATE_PARAMETERS = ("*", "event", "current_snapshot", "json_bufs")
+
+
+def accumulate_parameters(module: Any) -> tuple[bool, str]:
+    """Whether ``module``'s ``accumulate_event`` (the SDK's own, under any replacement of this package's) keeps
+    the tool-input buffers in ``json_bufs`` (anthropic 2 and later: it begins with ``ACCUMULATE_PARAMETERS``),
+    and its parameters as ``describe`` gives them. Earlier SDKs keep the buffers on the content block; a
+    ``json_bufs`` in any other place is a change this package does not know: ``SDKChangedError``."""
+    parameters = describe(check(Patch(module, "accumulate_event", lambda original: original)))
+    names = tuple(parameters.strip("()").split(", "))
+    if names[: len(ACCUMULATE_PARAMETERS)] == ACCUMULATE_PARAMETERS:
+        return True, parameters
+    if "json_bufs" in names:
+        raise SDKChangedError(
+            f"{module.__name__}.accumulate_event takes {parameters}, not (*, event, current_snapshot, json_bufs, ...)"
+        )
+    return False, parameters
 
 
 @dataclass(frozen=True)
@@ -337,3 +389,74 @@ def fast_build_events(original: Callable[..., Any], found: Probe) -> Callable[..
         return original(event=event, message_snapshot=message_snapshot)
 
     return build_events
+
+
+def _helper_module_patches(module: Any) -> list[Patch]:
+    """One ``messages.stream()`` helper module's patches: its event building (``build``) and, where its
+    ``accumulate_event`` keeps the tool-input buffers in its ``json_bufs`` argument, its per-event work
+    (``accumulate_event`` and ``build_events``). Earlier SDKs, which keep them on the content block,
+    keep theirs as they are; a ``json_bufs`` in any other place is a change this package does not know."""
+    patches = [
+        Patch(
+            module,
+            "build",
+            lambda original: ours(fast_build(original)),
+            parameters=HELPER_SIGNATURES["build"],  # 2.16's own build (model_construct) is slower than a validator
+        )
+    ]
+    takes_json_bufs, parameters = accumulate_parameters(module)
+    if takes_json_bufs:
+        found = helper_probe(module)
+        patches += [
+            Patch(
+                module,
+                "accumulate_event",
+                lambda original: ours(fast_accumulate_event(original, found)),
+                parameters=parameters,
+            ),
+            Patch(
+                module,
+                "build_events",
+                lambda original: ours(fast_build_events(original, found)),
+                parameters=HELPER_SIGNATURES["build_events"],
+            ),
+        ]
+    return patches
+
+
+def helper_probe(module: Any) -> Probe:
+    """``helper.probe`` for one helper module, on its stream's event union (``HELPER_MODULES``); an SDK whose
+    union is not where ``HELPER_MODULES`` says is a change this package does not know."""
+    union_module, union_name = HELPER_MODULES[module.__name__]
+    try:
+        union = getattr(importlib.import_module(union_module), union_name)
+    except (ImportError, AttributeError) as exc:
+        raise SDKChangedError(f"{union_module}.{union_name}, the event union of {module.__name__}, is missing") from exc
+    return probe(module, union)
+
+
+def helper_modules() -> list[Any]:
+    """The installed SDK's ``messages.stream()`` helper modules (``HELPER_MODULES``): each whose stream class
+    (``HELPER_CLASSES``) ``anthropic.lib.streaming`` exports. A release that defines one of those classes in
+    another module has moved its helper: ``SDKChangedError``."""
+    streaming = importlib.import_module("anthropic.lib.streaming")
+    found = []
+    for name, class_name in HELPER_CLASSES.items():
+        cls = getattr(streaming, class_name, None)
+        if cls is None:  # a release without this helper
+            continue
+        if getattr(cls, "__module__", None) != name:
+            raise SDKChangedError(
+                f"anthropic.lib.streaming.{class_name} is defined in {getattr(cls, '__module__', None)}, not {name}"
+            )
+        found.append(importlib.import_module(name))
+    return found
+
+
+def helper_capability() -> Capability:
+    """The ``messages.stream()`` helper seam (``_helper_module_patches`` for the regular and the beta helper):
+    module functions shared by every client, so patched by ``install()`` only."""
+    return capability(
+        "messages.stream() helper",
+        lambda: [patch for module in helper_modules() for patch in _helper_module_patches(module)],
+    )

@@ -29,179 +29,30 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import _backend
-from .._events.errors import status_for_error
-from .._patching import Capability, Patch, Patches, SDKChangedError, capability, check, off, settle
-from .clients import client_classes, uncovered
-from .decoders import AWSEventStreamDecoder, SSEDecoder
-from .helper import Probe, fast_accumulate_event, fast_build_events, probe
-from .loop import take_over, unknown_loop
-from .models import fast_build, fast_process_response_data, forget
-from .profile import (
-    CLIENT_SIGNATURES,
-    HELPER_CLASSES,
-    HELPER_MODULES,
-    HELPER_SIGNATURES,
-    LATER_CLIENT_SIGNATURES,
-    REVIEWED_LOOPS_SINCE,
-    accumulate_parameters,
-    bedrock_events,
-    release,
-    sdk,
-    sse_events,
-)
-from .stall import check_stall_timeout
-from .streams import StreamDecoder
+from .._patching import Capability, Patch, Patches, SDKChangedError, capability, check, off, ours, settle
+from .._policy.stall import check_stall_timeout
+from .body import sdk, stream_sdk
+from .clients import CLIENT_SIGNATURES, client_classes, uncovered
+from .decoders import bedrock_events, drop_in_decoders, sse_events, stock_bedrock_decoder
+from .events import event_spec
+from .helper import helper_capability
+from .loop import unknown_loop
+from .models import fast_process_response_data, forget
+from .range import REVIEWED_LOOPS_SINCE, installed
+from .retry import retry_loop_probe, stream_binding
+from .status import typed_status_error
 
-__all__ = ["accelerate", "install", "is_installed", "uninstall"]
-
-
-def _with_status(response: Any, status: int) -> Any:
-    """A copy of ``response`` with the error's real status, and ``request-id`` from Bedrock's header so the
-    SDK's exception picks it up."""
-    headers = response.headers.copy()
-    if "request-id" not in headers and "x-amzn-requestid" in headers:
-        headers["request-id"] = headers["x-amzn-requestid"]
-    try:
-        request = response.request
-    except RuntimeError:
-        request = None
-    return type(response)(status, headers=headers, request=request)
-
-
-def _typed_status_error(original: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def _make_status_error(self: Any, err_msg: str, *, body: object, response: Any) -> Any:
-        if 200 <= response.status_code < 300:
-            status = status_for_error(body)
-            if status is not None:
-                response = _with_status(response, status)
-        return original(self, err_msg, body=body, response=response)
-
-    return _ours(_make_status_error)
-
-
-def _bind_request(result: Any) -> StreamDecoder | None:
-    """Tells a new stream's decoder its request (what ``APIConnectionError`` carries) and response (whose socket
-    the stall watchdog may shut down), and gives the stream this package's loop where it knows the SDK's
-    (``loop``); returns the decoder."""
-    decoder = getattr(result, "_decoder", None)
-    if not isinstance(decoder, StreamDecoder):
-        return None
-    decoder.request = result.response.request
-    decoder.response = result.response
-    take_over(result)
-    return decoder
-
-
-def _to_retry(client: Any, stream: Any, found: Any, options: Any, retries_taken: int) -> Exception | None:
-    """What reading ahead found before any content, if it is to go through the SDK's own retry loop (which
-    applies its ``max_retries``, backoff, ``retry-after`` and ``x-should-retry`` rules and logs the retry):
-    an error the SDK would retry, with a retry left. Anything else stays with the stream, to be raised where it
-    would be without the flag."""
-    if found is None:
-        return None
-    if isinstance(found, Exception):
-        error, retryable = found, isinstance(found, sdk().connection_error)
-        # anthropic >= 2.17: a transport failure after the headers is retried unless they said `x-should-retry: false`
-        should_retry_failure = getattr(client, "_should_retry_failure", None)
-        if retryable and should_retry_failure is not None:
-            retryable = should_retry_failure(stream.response)
-    else:
-        body = found.json()
-        error = client._make_status_error(f"{body}", body=body, response=stream.response)
-        retryable = client._should_retry(error.response)
-    if retryable and retries_taken < options.get_max_retries(client.max_retries):
-        return error
-    return None
-
-
-def _stream_binding(original: Callable[..., Any], is_async: bool, retry_before_content: bool) -> Callable[..., Any]:
-    """Wraps ``_process_response``, where the client turns a response into a ``Stream``, inside the SDK's retry
-    loop: binds the stream's decoder to its request and, with ``retry_before_content``, reads ahead."""
-    if is_async:
-
-        @functools.wraps(original)
-        async def _process_response_async(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = await original(self, *args, **kwargs)
-            decoder = _bind_request(result)
-            if retry_before_content and decoder is not None:
-                found = await decoder.aread_ahead(result.response, self)
-                error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
-                if error is not None:
-                    await result.response.aclose()
-                    raise error
-            return result
-
-        return _ours(_process_response_async)
-
-    @functools.wraps(original)
-    def _process_response(self: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
-        decoder = _bind_request(result)
-        if retry_before_content and decoder is not None:
-            found = decoder.read_ahead(result.response, self)
-            error = _to_retry(self, result, found, kwargs["options"], kwargs.get("retries_taken", 0))
-            if error is not None:
-                result.response.close()
-                raise error
-        return result
-
-    return _ours(_process_response)
-
-
-def _drop_in_decoders(
-    backend: str | None, stall_timeout: float | None, *, sse: bool, bedrock: bool
-) -> Callable[[Any], Callable[..., Any]]:
-    """Every stream of the client gets a ``StreamDecoder`` (the integrity check, the stall watchdog) over this
-    package's drop-in for the decoder the SDK picks for it (from anthropic 2.16 the SDK picks per request: a
-    Bedrock client reads its managed-agents routes as SSE): ``AWSEventStreamDecoder`` in place of the SDK's where
-    ``bedrock``, ``SSEDecoder`` in place of the SDK's own ``SSEDecoder`` where ``sse`` (the seams that say this
-    package decodes as the installed SDK does). Any other decoder (a subclass's own, or one of those seams is off)
-    is kept, with the integrity check around it."""
-
-    def make(original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def _make_sse_decoder(self: Any, *args: Any, **kwargs: Any) -> StreamDecoder:
-            decoder = original(self, *args, **kwargs)
-            if sse and type(decoder) is sdk().sse_decoder:
-                decoder = SSEDecoder(backend)
-            elif bedrock and type(decoder) is _stock_bedrock_decoder():
-                decoder = AWSEventStreamDecoder(backend)
-            return StreamDecoder(decoder, stall_timeout=stall_timeout)
-
-        return _ours(_make_sse_decoder)
-
-    return make
-
-
-@functools.cache
-def _stock_bedrock_decoder() -> type | None:
-    """The SDK's own ``AWSEventStreamDecoder`` class (its module needs nothing at import but the SDK)."""
-    try:
-        from anthropic.lib.bedrock._stream_decoder import AWSEventStreamDecoder as Stock
-    except ImportError:
-        return None
-    return Stock
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _ours(wrapper: _F) -> _F:
-    """Marks a replacement as this package's, so that ``check`` sees through it to the SDK's original."""
-    wrapper.__anthropic_eventstream__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _retry_loop_probe(cls: type) -> None:
-    """``retry_before_content`` raises what it finds from ``_process_response``, so the SDK's retry loop must
-    cover ``_process_response`` and decide by exception (``_should_retry_exception``). Older SDKs (anthropic
-    0.40, say) retried only HTTP status errors, by recursion, outside it: there the seam is off."""
-    for name in ("_should_retry_exception", "_should_retry"):
-        check(Patch(cls, name, lambda original: original, parameters=CLIENT_SIGNATURES[name]))
-    for name, parameters in LATER_CLIENT_SIGNATURES.items():
-        if hasattr(cls, name):
-            check(Patch(cls, name, lambda original: original, parameters=parameters))
+__all__ = [
+    "SEAMS",
+    "Options",
+    "accelerate",
+    "capabilities",
+    "forget_learned",
+    "install",
+    "installed_seams",
+    "is_installed",
+    "uninstall",
+]
 
 
 @dataclass(frozen=True)
@@ -248,7 +99,7 @@ def _checked(probe: Callable[[], Any]) -> Callable[[], tuple[Patch, ...]]:
 
 
 def _bedrock_probe() -> None:
-    if _stock_bedrock_decoder() is None:
+    if stock_bedrock_decoder() is None:
         raise SDKChangedError("anthropic.lib.bedrock._stream_decoder.AWSEventStreamDecoder is missing")
     bedrock_events()
 
@@ -263,15 +114,9 @@ def _loop_capability() -> Capability:
     """The ``stream loop`` seam: off by design for a release before the reviewed loops, off as a change from
     them; on, it patches nothing (``loop.take_over`` gives each stream the loop, and checks it again)."""
     found = capability("stream loop", _checked(_no_unknown_loop))
-    if not found.on and _release() < REVIEWED_LOOPS_SINCE:
+    if not found.on and installed() < REVIEWED_LOOPS_SINCE:
         return off("stream loop", found.why or "", expected=True)
     return found
-
-
-def _release() -> tuple[int, ...]:
-    import anthropic
-
-    return release(getattr(anthropic, "__version__", ""))
 
 
 def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options) -> list[Capability]:
@@ -284,7 +129,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
         else None
     )
     retry = (
-        capability("retry before content", _each(classes, lambda cls, *_: _retry_loop_probe(cls)))
+        capability("retry before content", _each(classes, lambda cls, *_: retry_loop_probe(cls)))
         if options.retry_before_content
         else None
     )
@@ -294,7 +139,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
         return Patch(
             cls,
             "_make_sse_decoder",
-            _drop_in_decoders(
+            drop_in_decoders(
                 options.backend, options.stall_timeout, sse=sse.on, bedrock=bedrock is not None and bedrock.on
             ),
             parameters=CLIENT_SIGNATURES["_make_sse_decoder"],
@@ -304,7 +149,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
         return Patch(
             cls,
             "_process_response",
-            functools.partial(_stream_binding, is_async=is_async, retry_before_content=retry is not None and retry.on),
+            functools.partial(stream_binding, is_async=is_async, retry_before_content=retry is not None and retry.on),
             kind="coroutine function" if is_async else "function",
             parameters=CLIENT_SIGNATURES["_process_response"],
         )
@@ -318,7 +163,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
             _each(
                 classes,
                 lambda cls, *_: Patch(
-                    cls, "_make_status_error", _typed_status_error, parameters=CLIENT_SIGNATURES["_make_status_error"]
+                    cls, "_make_status_error", typed_status_error, parameters=CLIENT_SIGNATURES["_make_status_error"]
                 ),
             ),
         ),
@@ -329,7 +174,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
                 lambda cls, *_: Patch(
                     cls,
                     "_process_response_data",
-                    lambda original: _ours(fast_process_response_data(original)),
+                    lambda original: ours(fast_process_response_data(original)),
                     parameters=CLIENT_SIGNATURES["_process_response_data"],
                 ),
             ),
@@ -346,81 +191,6 @@ _installed = Patches()
 _installed_seams: list[Capability] = []
 
 
-def _helper_module_patches(module: Any) -> list[Patch]:
-    """One ``messages.stream()`` helper module's patches: its event building (``build``) and, where its
-    ``accumulate_event`` keeps the tool-input buffers in its ``json_bufs`` argument, its per-event work
-    (``accumulate_event`` and ``build_events``, ``helper``). Earlier SDKs, which keep them on the content block,
-    keep theirs as they are; a ``json_bufs`` in any other place is a change this package does not know."""
-    patches = [
-        Patch(
-            module,
-            "build",
-            lambda original: _ours(fast_build(original)),
-            parameters=HELPER_SIGNATURES["build"],  # 2.16's own build (model_construct) is slower than a validator
-        )
-    ]
-    takes_json_bufs, parameters = accumulate_parameters(module)
-    if takes_json_bufs:
-        found = helper_probe(module)
-        patches += [
-            Patch(
-                module,
-                "accumulate_event",
-                lambda original: _ours(fast_accumulate_event(original, found)),
-                parameters=parameters,
-            ),
-            Patch(
-                module,
-                "build_events",
-                lambda original: _ours(fast_build_events(original, found)),
-                parameters=HELPER_SIGNATURES["build_events"],
-            ),
-        ]
-    return patches
-
-
-def helper_probe(module: Any) -> Probe:
-    """``helper.probe`` for one helper module, on its stream's event union (``HELPER_MODULES``); an SDK whose
-    union is not where the profile says is a change this package does not know."""
-    import importlib
-
-    union_module, union_name = HELPER_MODULES[module.__name__]
-    try:
-        union = getattr(importlib.import_module(union_module), union_name)
-    except (ImportError, AttributeError) as exc:
-        raise SDKChangedError(f"{union_module}.{union_name}, the event union of {module.__name__}, is missing") from exc
-    return probe(module, union)
-
-
-def helper_modules() -> list[Any]:
-    """The installed SDK's ``messages.stream()`` helper modules (``HELPER_MODULES``): each whose stream class
-    (``HELPER_CLASSES``) ``anthropic.lib.streaming`` exports. A release that defines one of those classes in
-    another module has moved its helper: ``SDKChangedError``."""
-    import importlib
-
-    streaming = importlib.import_module("anthropic.lib.streaming")
-    found = []
-    for name, class_name in HELPER_CLASSES.items():
-        cls = getattr(streaming, class_name, None)
-        if cls is None:  # a release without this helper
-            continue
-        if getattr(cls, "__module__", None) != name:
-            raise SDKChangedError(
-                f"anthropic.lib.streaming.{class_name} is defined in {getattr(cls, '__module__', None)}, not {name}"
-            )
-        found.append(importlib.import_module(name))
-    return found
-
-
-def _helper_capability() -> Capability:
-    """The ``messages.stream()`` helper seam (``_helper_module_patches`` for the regular and the beta helper):
-    module functions shared by every client, so patched by ``install()`` only."""
-    return capability(
-        "messages.stream() helper",
-        lambda: [patch for module in helper_modules() for patch in _helper_module_patches(module)],
-    )
-
-
 def capabilities(options: Options | None = None, *, helper: bool = True) -> list[Capability]:
     """Every seam ``install()`` asks of the installed SDK, with ``options`` (default: the defaults)."""
     options = options or Options(None, False, None)
@@ -431,7 +201,7 @@ def capabilities(options: Options | None = None, *, helper: bool = True) -> list
     clients = (
         off("client classes", f"{'; '.join(left)}: left as the SDK ships it") if left else Capability("client classes")
     )
-    return [clients, *found, *([_helper_capability()] if helper else [])]
+    return [clients, *found, *([helper_capability()] if helper else [])]
 
 
 def install(
@@ -463,6 +233,13 @@ def install(
     patches = settle(found, strict=strict, what="install")
     _installed.apply(patches)
     _installed_seams[:] = found
+
+
+def forget_learned() -> None:
+    """Forgets what was learned of the installed SDK (each seam's probes run once per process), so that the next
+    opt-in learns it afresh: for a process that changed the SDK under it (a test simulating a release)."""
+    for learned in (sdk, stream_sdk, event_spec, sse_events, bedrock_events, stock_bedrock_decoder):
+        learned.cache_clear()
 
 
 def uninstall() -> None:

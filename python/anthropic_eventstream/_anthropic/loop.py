@@ -19,7 +19,7 @@ configuration sets on the response's body before the stream is made); where ther
 the items on as they come (``_items``), a tenth of an event's cost less. Where there is one, the SDK's runs.
 
 The loop is taken over only where the installed ``__stream__``, ``_iter_events`` and ``__iter__`` are the ones this
-module was written against, recognised by their source (``profile.reviewed_loop``), and the stream's decoder is
+module was written against, recognised by their source (``reviewed_loop``), and the stream's decoder is
 this package's over one of its drop-ins; any other SDK, a subclass with a loop of its own, or another decoder
 keeps the SDK's loop, which is as exact and only slower. The stream gets the loop per stream: its
 ``_iterator``, a ``cached_property``, is filled in before first use, and its class becomes a subclass of its own
@@ -32,23 +32,101 @@ SDK class is patched for it.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import io
 import json
 import logging
 import sys
+import textwrap
+import tokenize
 from collections.abc import AsyncIterator, Callable, Iterator
 from copy import copy
+from pathlib import Path
 from typing import Any
 
+from .._policy.stream import StreamDecoder
+from .body import sdk
 from .events import JSON_FAST_LENGTH
 from .models import event_validator
-from .profile import LOOP_METHODS, loop_form, loop_method, loop_method_name, reviewed_loop
-from .streams import StreamDecoder
 
-__all__ = ["take_over", "unknown_loop"]
+__all__ = [
+    "LOOP_METHODS",
+    "REVIEWED_LOOPS",
+    "loop_form",
+    "loop_method",
+    "loop_method_name",
+    "reviewed_loop",
+    "take_over",
+    "unknown_loop",
+]
 
 _log = logging.getLogger("anthropic_eventstream")
+
+#: The reviewed ``Stream.__stream__`` / ``AsyncStream.__stream__`` (anthropic 2.12 to 2.17) that ``loop._events`` /
+#: ``loop._aevents`` follow, the ``_iter_events`` each reads its events from (which those loops read from the
+#: stream's decoder themselves) and the ``__iter__`` / ``__aiter__`` that hands their items to the caller, in their
+#: normalised form (``loop_form``), kept in ``reviewed_loops/``. Another loop runs as the SDK's own
+#: (``loop.take_over`` logs it; ``diagnostics()`` reports it, with where it differs).
+REVIEWED_LOOPS = Path(__file__).with_name("reviewed_loops")
+
+#: The stream methods ``loop`` takes the place of, each with its reviewed forms' file names (sync, async).
+#: ``_iter_events`` has two: it reads the body raw (anthropic 2.12 to 2.16), or through the SDK's own typed body
+#: readers (``body.SDK.body_readers``, anthropic 2.17); the one reviewed for the installed SDK is the one that reads
+#: the body the way the profile found it read (``reviewed_loop``).
+LOOP_METHODS = {
+    "__stream__": ("sync.txt", "async.txt"),
+    "_iter_events": ("iter_events_sync.txt", "iter_events_async.txt"),
+    "__iter__": ("iteration_sync.txt", "iteration_async.txt"),
+}
+_TYPED_ITER_EVENTS = ("iter_events_typed_sync.txt", "iter_events_typed_async.txt")
+#: ``LOOP_METHODS`` named otherwise on ``AsyncStream``.
+_ASYNC_NAMES = {"__iter__": "__aiter__"}
+
+
+def loop_method(cls: type, method: str, is_async: bool) -> Any:
+    """The function ``cls`` (a sync or async stream class) runs for ``method`` (one of ``LOOP_METHODS``), or
+    ``None``."""
+    return getattr(cls, loop_method_name(method, is_async), None)
+
+
+def loop_method_name(method: str, is_async: bool) -> str:
+    """``method``'s name on a sync or async stream class: ``__iter__`` is ``__aiter__`` on an async one."""
+    return _ASYNC_NAMES.get(method, method) if is_async else method
+
+
+def reviewed_loop(is_async: bool, method: str = "__stream__") -> str:
+    """The reviewed normalised form of the SDK's sync or async ``method`` (one of ``LOOP_METHODS``), for the
+    installed SDK (an ``_iter_events`` reads the body as ``sdk().body_readers`` says)."""
+    names = LOOP_METHODS[method]
+    if method == "_iter_events" and sdk().body_readers is not None:
+        names = _TYPED_ITER_EVENTS
+    return (REVIEWED_LOOPS / names[is_async]).read_text(encoding="utf-8")
+
+
+def loop_form(function: Any) -> str | None:
+    """``function``'s source with what cannot change what it does taken out, so that a new SDK release that
+    only re-comments or re-spaces its loop is still recognised: comments, the docstring, blank lines and trailing
+    whitespace (the rest, indentation and the text inside lines included, is kept as it is). ``None`` without
+    source to read."""
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError):
+        return None
+    lines = source.splitlines()
+    for token in reversed(tokens):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            lines[row - 1] = lines[row - 1][:column]
+    body = getattr(tree.body[0], "body", None) if tree.body else None
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        for row in range(first.lineno, (first.end_lineno or first.lineno) + 1):
+            lines[row - 1] = ""
+    return "".join(line.rstrip() + "\n" for line in lines if line.strip())
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _backend
+from .. import _backend, _errors
 from . import reference
 from .wire import MAX_FRAME_LENGTH, HeaderType
 
@@ -25,6 +25,23 @@ __all__ = [
     "Message",
     "encode_message",
 ]
+
+if _backend._native is not None:
+    # What the extension raises and builds, handed to it once (``rust/py/src/package.rs``): the very classes
+    # the pure-Python backend raises, and its rule for botocore's response dict.
+    _backend._native.bind(
+        event_stream_error=_errors.EventStreamError,
+        checksum_mismatch=_errors.ChecksumMismatch,
+        not_an_event_stream=_errors.NotAnEventStream,
+        invalid_headers_length=_errors.InvalidHeadersLength,
+        invalid_payload_length=_errors.InvalidPayloadLength,
+        invalid_header_value=_errors.InvalidHeaderValue,
+        duplicate_header=_errors.DuplicateHeader,
+        truncated_stream_error=_errors.TruncatedStreamError,
+        invalid_chunk=_errors.InvalidChunk,
+        invalid_sse=_errors.InvalidSSE,
+        response_dict=reference.response_dict,
+    )
 
 #: botocore's limits, so that both accept and reject the same frames.
 DEFAULT_MAX_HEADERS_LENGTH = 128 * 1024

@@ -1,36 +1,31 @@
-//! Core errors to the package's own exception classes, which are defined in Python
-//! (`anthropic_eventstream._errors`) so that both backends raise the very same classes.
+//! Core errors to the package's own exception classes, which are defined in Python (`_errors.py`) so
+//! that both backends raise the very same classes, and handed over by [`crate::package::bind`].
 
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyType};
 
 use eventstream_core::{Error, ErrorClass};
 
-static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+use crate::package::{package, Package};
 
-fn class_name(class: ErrorClass) -> &'static str {
+fn class_of(package: &Package, class: ErrorClass) -> &Py<PyType> {
     match class {
-        ErrorClass::ChecksumMismatch => "ChecksumMismatch",
-        ErrorClass::NotAnEventStream => "NotAnEventStream",
-        ErrorClass::InvalidHeadersLength => "InvalidHeadersLength",
-        ErrorClass::InvalidPayloadLength => "InvalidPayloadLength",
-        ErrorClass::InvalidHeaderValue => "InvalidHeaderValue",
-        ErrorClass::DuplicateHeader => "DuplicateHeader",
-        ErrorClass::TruncatedStream => "TruncatedStreamError",
-        ErrorClass::InvalidChunk => "InvalidChunk",
-        ErrorClass::InvalidSse => "InvalidSSE",
+        ErrorClass::ChecksumMismatch => &package.checksum_mismatch,
+        ErrorClass::NotAnEventStream => &package.not_an_event_stream,
+        ErrorClass::InvalidHeadersLength => &package.invalid_headers_length,
+        ErrorClass::InvalidPayloadLength => &package.invalid_payload_length,
+        ErrorClass::InvalidHeaderValue => &package.invalid_header_value,
+        ErrorClass::DuplicateHeader => &package.duplicate_header,
+        ErrorClass::TruncatedStream => &package.truncated_stream_error,
+        ErrorClass::InvalidChunk => &package.invalid_chunk,
+        ErrorClass::InvalidSse => &package.invalid_sse,
     }
-}
-
-fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    Ok(ERRORS.get_or_try_init(py, || py.import("anthropic_eventstream._errors").map(Bound::unbind))?.bind(py))
 }
 
 /// The package's exception for `error`, carrying the stream offset and what the call decoded before it.
 pub fn to_py_err(py: Python<'_>, error: &Error, decoded: &Bound<'_, PyList>) -> PyErr {
     let build = || -> PyResult<PyErr> {
-        let class = errors_module(py)?.getattr(class_name(error.class()))?;
+        let class = class_of(package(py)?, error.class()).bind(py);
         let kwargs = PyDict::new(py);
         kwargs.set_item("offset", error.offset())?;
         kwargs.set_item("messages", decoded)?;
@@ -41,7 +36,7 @@ pub fn to_py_err(py: Python<'_>, error: &Error, decoded: &Bound<'_, PyList>) -> 
 
 /// Whether `err` is one of the package's `EventStreamError`s.
 pub fn is_event_stream_error(py: Python<'_>, err: &PyErr) -> PyResult<bool> {
-    err.value(py).is_instance(&errors_module(py)?.getattr("EventStreamError")?)
+    err.value(py).is_instance(package(py)?.event_stream_error.bind(py))
 }
 
 /// A fresh copy of an `EventStreamError` (same class, message and offset; no messages), to raise again on

@@ -1,12 +1,14 @@
 //! `anthropic_eventstream._native`: the `PyO3` binding of `eventstream_core`.
 //!
-//! Only conversions live here, one module for each thing converted: Python input to byte slices
-//! ([`input`]), core errors to the package's exception classes ([`errors`]), frames to `Message` objects
-//! ([`message`]), the frame decoder ([`decoder`]), Bedrock frames to the SDK's `ServerSentEvent`s as the
-//! Python layer's `EventSpec` describes them ([`bedrock`]), server-sent events to the same
-//! objects ([`sse`]; both build them with [`event`]), and headers to encoded frames ([`encode`]).
-//! What the SDK expects (event names, error bodies, statuses) is decided in Python or, where it must run
-//! natively, by a plain rule in the core crate.
+//! It converts, and builds what the Python layer describes, one module for each: Python input to byte
+//! slices ([`input`]), core errors to the package's exception classes ([`errors`]), frames to `Message`
+//! objects ([`message`]), the frame decoder ([`decoder`]), Bedrock frames to the SDK's `ServerSentEvent`s
+//! as the Python layer's `EventSpec` describes them ([`bedrock`]), server-sent events to the same objects
+//! ([`sse`]; both build them with [`event`], without running the class's `__init__`, by a layout the Python
+//! layer learned and checked), and headers to encoded frames ([`encode`]). What it needs of the Python
+//! package (its exception classes, the response-dict rule) is handed to it once ([`package`]), never
+//! imported by path. What the SDK expects (event names, error bodies, statuses) is decided in Python or,
+//! where it must run natively, by a plain rule in the core crate.
 
 use pyo3::prelude::*;
 
@@ -17,6 +19,7 @@ mod errors;
 mod event;
 mod input;
 mod message;
+mod package;
 mod sse;
 
 #[pymodule(gil_used = false)]
@@ -28,5 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bedrock::BedrockDecoder>()?;
     m.add_class::<sse::SseDecoder>()?;
     m.add_function(wrap_pyfunction!(encode::encode_message, m)?)?;
+    m.add_function(wrap_pyfunction!(package::bind, m)?)?;
     Ok(())
 }

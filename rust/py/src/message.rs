@@ -9,8 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use eventstream_core::{Frame, FrameBytes, HeaderIter, HeaderValue, Limits, Location, Prelude};
 
 use crate::errors::to_py_err;
-
-static RESPONSE_DICT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+use crate::package::package;
 
 /// One frame: a slice of the bytes it was decoded from, whose headers are converted on first use. It keeps
 /// that chunk alive (zero-copy); `payload` returns a copy, so keeping only payloads frees the chunk.
@@ -165,15 +164,10 @@ impl Message {
     }
 
     /// The dict botocore's parsers take; the rule lives in one place for both backends,
-    /// `anthropic_eventstream._frames.reference.response_dict`.
+    /// `_frames.reference.response_dict`, handed over by [`crate::package::bind`].
     fn to_response_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        RESPONSE_DICT
-            .get_or_try_init(py, || {
-                py.import("anthropic_eventstream._frames.reference")?.getattr("response_dict").map(Bound::unbind)
-            })?
-            .bind(py)
-            .call1((slf,))
+        package(py)?.response_dict.bind(py).call1((slf,))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -10,19 +10,37 @@ loop, which needs nothing else of an event: no object is made, and the data stay
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from .._errors import EventStreamError, IncompleteStreamError, StalledStreamError
+from .._events.feed import DropInDecoder, abatches, batches
 from . import stall
-from .decoders import DropInDecoder, abatches, batches
-from .profile import event_spec, sdk
 from .stall import Watch, stalled
 
-if TYPE_CHECKING:
-    from anthropic._streaming import ServerSentEvent
+__all__ = ["StreamDecoder", "StreamSDK"]
 
-__all__ = ["StreamDecoder", "body"]
+
+@dataclass(frozen=True)
+class StreamSDK:
+    """What a stream's policy needs of the SDK that carries it, learned from the installed SDK by its adapter
+    (``_anthropic.body.stream_sdk``), so that nothing here depends on a release."""
+
+    #: its ``APIConnectionError``, raised for a broken or incomplete stream and a transport error mid-stream
+    connection_error: type[Exception]
+    #: its ``APITimeoutError``, raised for a read timeout mid-stream and a stall
+    timeout_error: type[Exception]
+    #: what its HTTP library raises for a failure while a body is read, and for a timeout among those
+    transport_errors: tuple[type[Exception], ...]
+    timeout_errors: tuple[type[Exception], ...]
+    #: a response's body, chunk by chunk, read as its streams read it: ``(response, client, *, is_async) -> chunks``
+    body: Callable[..., Any]
+    #: its ``error`` event for an error's data text (an error read ahead as a pair)
+    error_event: Callable[[str], Any]
+    #: the socket a response is read from, where shutting it down ends only this stream (the stall watchdog's
+    #: way to end a blocked read), or ``None``
+    socket_of: Callable[[Any], Any]
 
 
 #: An event as this package's loop reads it (``batches``): its name, and its data as UTF-8 bytes (for an
@@ -135,8 +153,16 @@ class StreamDecoder:
     reads the first events ahead (``read_ahead``) before handing the stream over; they are replayed here.
     """
 
-    def __init__(self, inner: Any, *, stall_timeout: float | None = None) -> None:
+    def __init__(self, inner: Any, *, sdk: StreamSDK, stall_timeout: float | None = None) -> None:
         self._inner = inner
+        self._sdk = sdk
+        #: what reading the stream can raise that becomes the SDK's exception (``_broken``): the SDK's own
+        #: connection errors too, from its typed body reader, so that a stall the watchdog ended is still a stall
+        self._failures: tuple[type[Exception], ...] = (
+            EventStreamError,
+            *sdk.transport_errors,
+            sdk.connection_error,
+        )
         self._stall_timeout = stall_timeout
         #: the stream's request and response, set by the client once the stream exists (see ``_bind_request``)
         self.request: Any = None
@@ -152,7 +178,7 @@ class StreamDecoder:
 
     def _broken(self, exc: Exception, watch: Watch | None) -> tuple[Exception, BaseException | None]:
         """The SDK's exception for what ended the stream (``exc``, raised while reading it), and its cause."""
-        profile = sdk()
+        profile = self._sdk
         if watch is not None and watch.fired:
             cause = exc if isinstance(exc, StalledStreamError) else stalled(watch.limit)
             return profile.timeout_error(request=self.request), cause  # type: ignore[call-arg]
@@ -182,7 +208,11 @@ class StreamDecoder:
         """The events of each network chunk (pairs, with ``pairs``), with the stream's checks."""
         seen = _Seen()
         decoder = self._decoder()
-        watch = None if self._stall_timeout is None else stall.watch(self._stall_timeout, self.response, is_async=False)
+        watch = (
+            None
+            if self._stall_timeout is None
+            else stall.watch(self._stall_timeout, self._sdk.socket_of(self.response), is_async=False)
+        )
         source: Iterator[Sequence[Any]]
         if decoder is not None:
             source = batches(decoder, iterator)
@@ -206,7 +236,7 @@ class StreamDecoder:
             if watch is not None and watch.fired and not seen.complete:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
-        except _failures() as exc:
+        except self._failures as exc:
             if watch is not None and watch.fired and seen.complete:
                 return  # every event arrived before the watchdog ended a read it judged blocked
             error, cause = self._broken(exc, watch)
@@ -221,7 +251,11 @@ class StreamDecoder:
         """The events of each network chunk (pairs, with ``pairs``), with the stream's checks."""
         seen = _Seen()
         decoder = self._decoder()
-        watch = None if self._stall_timeout is None else stall.watch(self._stall_timeout, self.response, is_async=True)
+        watch = (
+            None
+            if self._stall_timeout is None
+            else stall.watch(self._stall_timeout, self._sdk.socket_of(self.response), is_async=True)
+        )
         if watch is not None and watch.unreachable:  # unasync: drop
             iterator = stall.cancellable(iterator, watch)  # unasync: drop
         source: AsyncIterator[Sequence[Any]]
@@ -247,7 +281,7 @@ class StreamDecoder:
             if watch is not None and watch.fired and not seen.complete:
                 raise stalled(watch.limit)
             seen.check_complete(_pending(decoder))
-        except _failures() as exc:
+        except self._failures as exc:
             if watch is not None and watch.fired and seen.complete:
                 return  # every event arrived before the watchdog ended a read it judged blocked
             error, cause = self._broken(exc, watch)
@@ -258,21 +292,29 @@ class StreamDecoder:
             if watch is not None:
                 watch.cancel()
 
-    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[Any]:
         """The events one by one, as the SDK's ``ServerSentEvent`` objects: what the SDK's own loop reads."""
         return _flat(self._checked(iterator) if self._source is None else self._replayed())
 
-    def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
+    def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[Any]:
         return _aflat(self._achecked(iterator) if self._source is None else self._areplayed())
 
     def batches(self, response: Any, client: Any) -> Iterator[Sequence[Pair]]:
         """The events of ``response`` a network chunk at a time, as ``(event, data)`` pairs (``pairs`` set before
         the first read): what this package's loop reads, in place of the stream's ``_iter_events``, from the body
-        as that reads it (``body``)."""
-        return self._checked(body(response, client, is_async=False)) if self._source is None else self._replayed()
+        as that reads it (``StreamSDK.body``)."""
+        return (
+            self._checked(self._sdk.body(response, client, is_async=False))
+            if self._source is None
+            else self._replayed()
+        )
 
     def abatches(self, response: Any, client: Any) -> AsyncIterator[Sequence[Pair]]:
-        return self._achecked(body(response, client, is_async=True)) if self._source is None else self._areplayed()
+        return (
+            self._achecked(self._sdk.body(response, client, is_async=True))
+            if self._source is None
+            else self._areplayed()
+        )
 
     # Generated by tools/unasync.py from ``_areplayed``: edit that, then run `make unasync`.
     def _replayed(self) -> Iterator[Sequence[Any]]:
@@ -296,11 +338,11 @@ class StreamDecoder:
         """Reads events until the first content event; returns the error that came first (an ``error``
         event, as the SDK's ``ServerSentEvent``, or the SDK's exception for a broken, incomplete or stalled
         stream or a transport error), if one did."""
-        self._source = self._checked(body(response, client, is_async=False))
+        self._source = self._checked(self._sdk.body(response, client, is_async=False))
         try:
             for events in self._source:
                 self._replay.append(events)
-                found = _content_or_error(events)
+                found = _content_or_error(events, self._sdk.error_event)
                 if found is not _NOTHING_YET:
                     return found
         except Exception as exc:
@@ -312,11 +354,11 @@ class StreamDecoder:
         """Reads events until the first content event; returns the error that came first (an ``error``
         event, as the SDK's ``ServerSentEvent``, or the SDK's exception for a broken, incomplete or stalled
         stream or a transport error), if one did."""
-        self._source = self._achecked(body(response, client, is_async=True))
+        self._source = self._achecked(self._sdk.body(response, client, is_async=True))
         try:
             async for events in self._source:
                 self._replay.append(events)
-                found = _content_or_error(events)
+                found = _content_or_error(events, self._sdk.error_event)
                 if found is not _NOTHING_YET:
                     return found
         except Exception as exc:
@@ -328,37 +370,20 @@ class StreamDecoder:
 _NOTHING_YET = object()
 
 
-def _content_or_error(events: Sequence[Any]) -> Any:
-    """What reading ahead stops at in a batch: its first ``error`` event (an SDK event: made from a pair's data,
-    or the event in a pair's data's place), or ``None`` at its first content event; ``_NOTHING_YET`` if it has
-    neither."""
+def _content_or_error(events: Sequence[Any], error_event: Callable[[str], Any]) -> Any:
+    """What reading ahead stops at in a batch: its first ``error`` event (an SDK event: made from a pair's data by
+    ``error_event``, or the event in a pair's data's place), or ``None`` at its first content event;
+    ``_NOTHING_YET`` if it has neither."""
     for event in events:
         fields = _fields(event)
         if fields[0] == "error":
             data = fields[1]
             if type(event) is not tuple:
                 return event
-            return event_spec().event_class(event="error", data=data.decode()) if isinstance(data, bytes) else data
+            return error_event(data.decode()) if isinstance(data, bytes) else data
         if _event_type(fields) not in _BEFORE_CONTENT:
             return None
     return _NOTHING_YET
-
-
-def body(response: Any, client: Any, *, is_async: bool) -> Any:
-    """``response``'s body, chunk by chunk, read as the installed SDK's streams read it: through its own typed
-    reader where it has one (``SDK.body_readers``, anthropic >= 2.17: a failure is already its exception, with its
-    message), else raw."""
-    readers = sdk().body_readers
-    if readers is not None:
-        return readers[is_async](response, client)
-    return response.aiter_bytes() if is_async else response.iter_bytes()
-
-
-def _failures() -> tuple[type[Exception], ...]:
-    """What reading a stream can raise that becomes the SDK's exception (``StreamDecoder._broken``): the SDK's
-    own connection errors too, from its typed body reader, so that a stall the watchdog ended is still a stall."""
-    profile = sdk()
-    return (EventStreamError, *profile.transport_errors, profile.connection_error)
 
 
 def _pending(decoder: Any) -> tuple[str | None, str] | None:
@@ -368,12 +393,12 @@ def _pending(decoder: Any) -> tuple[str | None, str] | None:
 
 
 # Generated by tools/unasync.py from ``_aone_by_one``: edit that, then run `make unasync`.
-def _one_by_one(events: Iterator[ServerSentEvent]) -> Iterator[Sequence[ServerSentEvent]]:
+def _one_by_one(events: Iterator[Any]) -> Iterator[Sequence[Any]]:
     for event in events:
         yield (event,)
 
 
-async def _aone_by_one(events: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Sequence[ServerSentEvent]]:
+async def _aone_by_one(events: AsyncIterator[Any]) -> AsyncIterator[Sequence[Any]]:
     async for event in events:
         yield (event,)
 

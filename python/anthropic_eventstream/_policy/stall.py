@@ -402,27 +402,10 @@ def _shutdown(sock: Any) -> None:
         pass
 
 
-def _socket_of(response: Any) -> Any:
-    """The socket a response is read from, where shutting it down ends only this stream: HTTP/1.1 through
-    httpx / httpx2 (``network_stream``, an extension of httpcore's; a ``socket.socket`` for sync clients, asyncio's
-    ``TransportSocket``, uvloop's ``PseudoSocket`` or trio's socket for async ones); ``None`` for anything else."""
-    if response is None or getattr(response, "http_version", None) != "HTTP/1.1":
-        return None
-    extensions = getattr(response, "extensions", None)
-    stream = extensions.get("network_stream") if isinstance(extensions, dict) else None
-    get_extra_info = getattr(stream, "get_extra_info", None)
-    if get_extra_info is None:
-        return None
-    try:
-        sock = get_extra_info("socket")
-    except Exception:  # a transport's own stream with other extra info: not one to shut down
-        return None
-    return sock if callable(getattr(sock, "fileno", None)) else None
-
-
-def watch(limit: float, response: Any, *, is_async: bool) -> Watch:
-    """A new watch for a stream that starts being read now (an async one from its event loop's thread)."""
-    sock = _socket_of(response)
+def watch(limit: float, sock: Any, *, is_async: bool) -> Watch:
+    """A new watch for a stream that starts being read now (an async one from its event loop's thread), from
+    ``sock``, the socket it is read from where shutting that down ends only this stream (``StreamSDK.socket_of``),
+    or ``None``."""
     loop: Any
     loop, post = _event_loop() if is_async else (None, None)
     if sock is None and loop is not None:  # bytes waiting unseen: the verdict cannot rely on the loop's order
