@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 SDK_VERSIONS ?= 1.0.0 0.125.0 0.40.0
 WHEEL_DIR := target/wheels
 
-.PHONY: demo test ci stall-load test-long lint unasync venv build wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
+.PHONY: demo test ci stall-load test-long lint unasync venv build dev wheel cargo-test memcheck pytest sdk-matrix sdk-suite python-matrix reach \
   package-check bench fuzz-smoke clean
 SHELL := /bin/bash
 
@@ -26,6 +26,12 @@ venv: $(VENV)/.installed
 build: venv
 	$(VENV)/bin/maturin develop --release -q
 
+# The inner loop's build: the extension unoptimised, in seconds, for what does not measure speed (lint, and
+# `pytest tests/<folder>` while working); `make build` (what `make test` and `make demo` use) puts the release
+# one back.
+dev: venv
+	$(VENV)/bin/maturin develop -q
+
 demo: build
 	$(PY) examples/demo.py
 
@@ -34,7 +40,7 @@ test: lint cargo-test pytest
 ci: sdk-matrix sdk-suite python-matrix reach package-check memcheck fuzz-smoke stall-load
 
 # Style and types: ruff, rustfmt, clippy (pedantic), mypy --strict, and the stub checked against the extension.
-lint: build
+lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cargo fmt --all --check
@@ -62,7 +68,7 @@ memcheck:
 pytest: build
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 $(PY) -m pytest -q -n 2
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_BACKEND=python $(PY) -m pytest -q -n 2 -m "not native" \
-	  tests/test_sdk.py
+	  tests/sdk/test_clients.py
 
 # The wheel as released for Linux: manylinux2014 (glibc 2.17), cross-linked with zig from PyPI.
 wheel: venv
@@ -97,8 +103,7 @@ sdk-matrix: wheel
 	  .venvs/anthropic-$$v/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl && \
 	  (cd tests && ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ../.venvs/anthropic-$$v/bin/python -m pytest -q -n 2 -p no:cacheprovider \
 	     -W ignore::pytest.PytestUnknownMarkWarning --rootdir=. -c /dev/null \
-	     test_sdk.py test_framing.py test_integrity.py test_one_behaviour.py test_retry.py test_models.py test_sse.py test_loop.py \
-	     test_transport.py test_stall.py test_helper.py) || exit 1; \
+	     frames/test_decoder.py events sdk policy) || exit 1; \
 	done
 
 # The anthropic SDK's own tests (from its sdist), stock and under install(), for 2.12 and the newest release:
@@ -130,7 +135,7 @@ reach: wheel
 	$(REACH)/bin/pip install -q -r requirements/reach.txt
 	$(REACH)/bin/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
 	ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE=1 ANTHROPIC_EVENTSTREAM_REQUIRE_REACH=1 LITELLM_LOCAL_MODEL_COST_MAP=True \
-	  $(REACH)/bin/python -m pytest -q -p no:cacheprovider tests/test_reach.py tests/test_litellm.py
+	  $(REACH)/bin/python -m pytest -q -p no:cacheprovider tests/boto/test_buffer.py tests/boto/test_litellm.py
 	rm -rf $(REACH)/src && mkdir -p $(REACH)/src
 	$(REACH)/bin/pip download -q --no-binary :all: --no-deps -d $(REACH)/src \
 	  botocore==$$($(REACH)/bin/python -c 'import botocore; print(botocore.__version__)')
@@ -181,7 +186,7 @@ fuzz-smoke: $(CARGO_FUZZ)
 
 # The property tests with many random examples (make test runs a fixed, derandomized set), and longer fuzzing.
 test-long: build
-	HYPOTHESIS_LONG=1 $(PY) -m pytest -q tests/test_differential.py tests/test_chunk_json.py
+	HYPOTHESIS_LONG=1 $(PY) -m pytest -q tests/frames/test_backends_agree.py tests/events/test_bedrock_json.py
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=120
 
 # The stall watchdog under load (benches/stall_load.py): 1,000 async streams on one core, 50 of them stalling;

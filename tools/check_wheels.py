@@ -1,7 +1,7 @@
 """Inspects built wheels against the release plan, without the interpreters they are for.
 
 `make package-check` builds every wheel of `PLAN` that this machine can (Linux x86_64, manylinux2014) and runs
-this over them; `tests/test_release.py` checks that the release workflow builds and tests each kind on every
+this over them; `tests/package/test_release.py` checks that the release workflow builds and tests each kind on every
 platform. For each wheel:
 
 - its tags: the file name and the ``Tag`` lines of ``WHEEL`` say the same, and name one kind of `PLAN`;

@@ -1,5 +1,5 @@
 """The anthropic releases this version supports, written here and nowhere else (``pyproject.toml``'s extra and
-``make ci``'s SDK matrix are checked against it by ``tests/test_release.py``), and the releases from which a fast
+``make ci``'s SDK matrix are checked against it by ``tests/package/test_release.py``), and the releases from which a fast
 path applies by design.
 """
 

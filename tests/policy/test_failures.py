@@ -1,4 +1,4 @@
-"""Issue "Every way a stream fails reaches the caller typed": over real loopback sockets, through the SDK's own
+"""Every way a stream fails reaches the caller typed: over real loopback sockets, through the SDK's own
 HTTP transport, for every client kind (first-party, Bedrock, Vertex, Mantle), sync and async, both backends:
 a dropped connection and a read timeout mid-stream become the SDK's own exceptions after the events before them;
 ``retry_before_content`` retries them (and stalls) before content; a final event that lacks only its blank line

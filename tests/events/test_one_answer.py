@@ -1,4 +1,4 @@
-"""Issue "One behaviour": every input the review found decided differently by the two backends (or by us and
+"""One answer for every input: each input once found decided differently by the two backends (or by us and
 the stock SDK) now gets one answer, by construction; each case on both backends."""
 
 from __future__ import annotations

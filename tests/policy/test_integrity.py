@@ -1,5 +1,5 @@
-"""Issue "Stream integrity": incomplete answers, Vertex, accelerate() on its own, botocore's own classes, and
-a loud, all-or-nothing opt-in when the SDK changed. Sync and async, both backends, real SDK classes."""
+"""The integrity check: incomplete answers, Vertex, accelerate() on its own, botocore's own classes, and
+a strict opt-in that refuses, all or nothing, when the SDK changed. Sync and async, both backends, real SDK classes."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def test_accelerate_checks_again_what_changed_since_its_last_call(monkeypatch: p
 def test_botocore_errors_stay_botocores_classes() -> None:
     from botocore import eventstream
 
-    from tests.test_botocore import SERVICES, iterate
+    from tests.boto.test_event_stream import SERVICES, iterate
 
     spec = SERVICES["bedrock-invoke"][0]
     ae.install_botocore()

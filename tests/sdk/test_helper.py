@@ -13,7 +13,7 @@ import anthropic_eventstream as ae
 from anthropic_eventstream import testing
 from anthropic_eventstream._anthropic.helper import helper_probe
 
-from .helpers import REQUEST
+from ..helpers import REQUEST
 from .test_models import EVENTS, shape
 
 MODULES = ("anthropic.lib.streaming._messages", "anthropic.lib.streaming._beta_messages")

@@ -23,7 +23,7 @@ import pytest
 yaml = pytest.importorskip("yaml")
 tomllib = pytest.importorskip("tomllib")  # 3.11+: a 3.10 run leaves the repository checks to the others
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 pytestmark = pytest.mark.skipif(
     not WORKFLOWS.is_dir(), reason="an installed copy of the tests, away from the repository"
@@ -103,7 +103,9 @@ def test_each_test_installs_the_built_wheel_and_runs_the_suite() -> None:
         assert "--no-index --only-binary=:all: --no-deps --find-links dist anthropic-eventstream" in run
         assert "pytest" in run and run.rstrip().rstrip("'").rstrip().endswith("tests")
     assert test["env"]["ANTHROPIC_EVENTSTREAM_REQUIRE_NATIVE"] == "1"
-    assert "PYTHON_GIL" not in json.dumps(wheel_jobs()), "the GIL must not be forced off: tests/test_threads.py checks"
+    assert "PYTHON_GIL" not in json.dumps(wheel_jobs()), (
+        "the GIL must not be forced off: tests/frames/test_threads.py checks"
+    )
 
 
 def test_ci_and_release_run_the_same_wheels_workflow() -> None:
@@ -194,3 +196,17 @@ def test_every_action_is_pinned_and_every_named_file_exists() -> None:
             assert (ROOT / named).is_file(), f"{path.name} names {named}, which does not exist"
         for target in re.findall(r"make (\w+)", text):
             assert re.search(rf"^{target}:", makefile, re.M), f"{path.name} runs make {target}, which does not exist"
+
+
+def test_the_supported_anthropic_range_is_written_in_one_place() -> None:
+    """``_anthropic/range.py`` holds the range; the package's extra asks for its oldest release, and ``make ci``'s
+    SDK matrix tests that release (and the newest, which the main run has)."""
+    from anthropic_eventstream._anthropic.range import _SUPPORTED, SUPPORTED_RANGE
+
+    oldest = ".".join(map(str, _SUPPORTED[0]))
+    assert SUPPORTED_RANGE.startswith(f">={oldest},")
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    asked = {req for reqs in extras.values() for req in reqs if req.startswith("anthropic")}
+    assert asked == {f"anthropic[bedrock]>={oldest}"}, asked
+    matrix = re.search(r"^SDK_VERSIONS \?= (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert matrix is not None and f"{oldest}.0" in matrix.group(1).split()

@@ -21,7 +21,7 @@ from anthropic_eventstream._anthropic import loop as _sdk_loop
 from anthropic_eventstream._anthropic.loop import _known, loop_method_name, take_over
 from anthropic_eventstream._anthropic.models import event_validator
 
-from .helpers import REQUEST, property_settings
+from ..helpers import REQUEST, property_settings
 from .test_models import CORPUS, EVENTS, _build, _unions, json_values, shape
 
 

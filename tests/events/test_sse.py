@@ -20,7 +20,7 @@ import anthropic_eventstream as ae
 from anthropic_eventstream import _backend, testing
 from anthropic_eventstream._anthropic.events import event_spec
 
-from .helpers import property_settings, requires_native
+from ..helpers import property_settings, requires_native
 
 
 def stock_events(chunks: list[bytes]) -> tuple[list[dict[str, Any]], type[Exception] | None]:

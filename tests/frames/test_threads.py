@@ -13,7 +13,7 @@ shared and what is not:
 - A native ``Message`` is immutable; its headers dict is built once, whichever thread asks first.
 
 Every test runs on every interpreter; on a free-threaded one there is no GIL to hide a race, so the rounds are
-ten times as many. The release workflow runs this file on 3.14t and 3.15t (``tests/test_release.py``).
+ten times as many. The release workflow runs this file on 3.14t and 3.15t (``tests/package/test_release.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import pytest
 import anthropic_eventstream as ae
 from anthropic_eventstream import EventStreamDecoder, _backend, testing
 
-from .helpers import requires_native
+from ..helpers import requires_native
 
 FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 ROUNDS = 10 if FREE_THREADED else 1

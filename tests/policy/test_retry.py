@@ -1,4 +1,4 @@
-"""Issue "Opt-in retry": with ``retry_before_content``, an error before the first content event goes through
+"""Retry before content: with ``retry_before_content``, an error before the first content event goes through
 the SDK's own retry loop and the caller sees one clean stream; everything else is as without the flag. Mock
 transports count the requests; both backends, sync and async, Bedrock, first-party and Vertex."""
 

@@ -1,4 +1,4 @@
-"""Issue "Reach": ``anthropic_eventstream.EventStreamBuffer`` against botocore's on the same bytes; code that
+"""``anthropic_eventstream.EventStreamBuffer`` against botocore's on the same bytes; code that
 builds botocore's buffer itself (the stock anthropic SDK decoder) framing through ours under
 ``install_botocore()``; and aiobotocore's real ``AioEventStream`` (skipped, saying so, where aiobotocore is not
 installed: ``make reach`` runs this file in a venv that has it)."""
@@ -19,8 +19,8 @@ from botocore import eventstream as boto_eventstream  # noqa: E402
 
 import anthropic_eventstream as ae  # noqa: E402
 from anthropic_eventstream import encode_message, testing  # noqa: E402
+from tests.frames.test_backends_agree import botocore_misreads, chunked, mutated_streams, streams  # noqa: E402
 from tests.helpers import load_vectors, property_settings, require  # noqa: E402
-from tests.test_differential import botocore_misreads, chunked, mutated_streams, streams  # noqa: E402
 
 FRAMES, EXPECTED = load_vectors()
 

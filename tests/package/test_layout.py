@@ -146,7 +146,7 @@ def test_only_the_adapters_import_the_sdk() -> None:
 def test_the_binding_reaches_no_python_module_by_its_path() -> None:
     """``rust/py`` imports no Python module by a dotted path (``py.import("...")``), which no checker sees: what it
     needs of Python is handed to it through its typed API, which the stub and ``stubtest`` check."""
-    sources = Path(__file__).resolve().parent.parent / "rust" / "py" / "src"
+    sources = Path(__file__).resolve().parent.parent.parent / "rust" / "py" / "src"
     if not sources.is_dir():  # an installed copy of the tests, away from the repository
         return
     found = [

@@ -26,7 +26,7 @@ import anthropic_eventstream as ae
 from anthropic_eventstream import testing
 from anthropic_eventstream._anthropic.models import event_validator
 
-from .helpers import REQUEST, property_settings, sdk_state
+from ..helpers import REQUEST, property_settings, sdk_state
 
 TEXT_CITATION = {
     "type": "char_location",
@@ -527,7 +527,7 @@ _HISTORY_PROBE = """
 import json, sys
 sys.path.insert(0, {root!r})
 from anthropic._models import construct_type
-from tests.test_models import CORPUS, _unions
+from tests.sdk.test_models import CORPUS, _unions
 from anthropic_eventstream._anthropic.models import event_validator, tagged_unions
 if {history!r}:
     for union in _unions():  # the SDK's models used as an app uses them, before anything is opted in
@@ -552,7 +552,7 @@ def test_the_tagged_validator_does_not_depend_on_what_the_process_did_before() -
 
     if not built_throughout():
         pytest.skip("this pydantic-core's SchemaValidator has no _use_prebuilt: it reuses complete classes' validators")
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parent.parent.parent)
     runs = [
         json.loads(
             subprocess.run(

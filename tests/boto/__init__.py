@@ -1,0 +1,1 @@
+"""The botocore adapter: botocore's EventStream and buffer, aiobotocore and litellm, stock against installed."""

@@ -1,0 +1,1 @@
+"""The package as shipped: its layout, its release and CI workflows, and the README."""
