@@ -83,7 +83,6 @@ class SSEDecoder:
     def pending(self) -> tuple[str | None, str] | None: ...
 
 def encode_message(headers: Sequence[tuple[str, int, Any]], payload: bytes) -> bytes: ...
-
 def bind(
     event_stream_error: type[EventStreamError],
     checksum_mismatch: type[ChecksumMismatch],

@@ -85,8 +85,10 @@ except ImportError:  # only without the SDK's dependencies
 
 #: Below this many characters no integer in a JSON document can reach CPython's lowest ``int_max_str_digits``
 #: (where ``json.loads`` raises and jiter or pydantic-core's parser would not): such documents may be handed to
-#: those parsers. The one home of this rule: CPython's own threshold (640 on every supported release).
-JSON_FAST_LENGTH: int = getattr(sys.int_info, "str_digits_check_threshold", 640)  # none before 3.9.14: any will do
+#: those parsers. The rule is CPython's own threshold, which is the wire rules' ``MAX_INTEGER_DIGITS`` (the native
+#: JSON scanner's bound, ``_frames/wire.txt``) on every supported release; ``tests/frames/test_wire_rules.py``
+#: checks that they are one number.
+JSON_FAST_LENGTH: int = sys.int_info.str_digits_check_threshold
 
 
 def _json(self: Any) -> Any:

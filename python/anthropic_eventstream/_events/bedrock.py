@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .._errors import InvalidChunk
 from .._frames.reference import Decoder, Failure, Message, encode_message
-from .._frames.wire import HeaderType, bytes_repr
+from .._frames.wire import HeaderType, bytes_repr, message
 
 __all__ = ["BedrockDecoder", "EventSpec", "Naming", "chunk_frame", "decode_chunk", "event_name", "event_pair"]
 
@@ -24,7 +24,7 @@ __all__ = ["BedrockDecoder", "EventSpec", "Naming", "chunk_frame", "decode_chunk
 def _invalid_chunk(reason: str, payload: bytes, offset: int) -> Failure:
     return Failure(
         InvalidChunk,
-        f"invalid Bedrock chunk in frame at byte {offset}: {reason}: {bytes_repr(payload)}",
+        message("INVALID_CHUNK", at=offset, reason=reason, head=bytes_repr(payload)),
         offset,
     )
 

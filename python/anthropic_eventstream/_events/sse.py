@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import InvalidSSE
-from .._frames.wire import bytes_repr
+from .._frames.wire import bytes_repr, message
 
 __all__ = ["SSEDecoder", "SSESpec", "python_int_retry"]
 
@@ -86,8 +86,7 @@ class SSEDecoder:
                 self._flush(out)
         if len(self._block) > self._max:
             self._fail(
-                f"server-sent event at byte {self._block_offset} is {len(self._block)} bytes without a blank "
-                f"line, over the maximum of {self._max}",
+                message("SSE_EVENT_TOO_LONG", at=self._block_offset, length=len(self._block), max=self._max),
                 self._block_offset,
                 out,
             )
@@ -112,9 +111,9 @@ class SSEDecoder:
         if self._failed is not None:
             raise InvalidSSE(str(self._failed), offset=self._failed.offset)
 
-    def _fail(self, message: str, offset: int, out: list[Any]) -> None:
-        self._failed = InvalidSSE(message, offset=offset)
-        raise InvalidSSE(message, offset=offset, messages=out)
+    def _fail(self, text: str, offset: int, out: list[Any]) -> None:
+        self._failed = InvalidSSE(text, offset=offset)
+        raise InvalidSSE(text, offset=offset, messages=out)
 
     def _flush(self, out: list[Any]) -> None:
         block, offset = bytes(self._block), self._block_offset
@@ -128,7 +127,7 @@ class SSEDecoder:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
                 self._fail(
-                    f"server-sent events line at byte {offset + start} is not valid UTF-8: {bytes_repr(line)}",
+                    message("SSE_NOT_UTF8", at=offset + start, line=bytes_repr(line)),
                     offset + start,
                     out,
                 )

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import _backend, _errors
 from . import reference
-from .wire import MAX_FRAME_LENGTH, HeaderType
+from .wire import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, MAX_FRAME_LENGTH, HeaderType
 
 __all__ = [
     "DEFAULT_MAX_HEADERS_LENGTH",
@@ -42,10 +42,6 @@ if _backend._native is not None:
         invalid_sse=_errors.InvalidSSE,
         response_dict=reference.response_dict,
     )
-
-#: botocore's limits, so that both accept and reject the same frames.
-DEFAULT_MAX_HEADERS_LENGTH = 128 * 1024
-DEFAULT_MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
 
 
 class Message(abc.ABC):

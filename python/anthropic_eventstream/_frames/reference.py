@@ -21,11 +21,10 @@ from .._errors import (
     NotAnEventStream,
     TruncatedStreamError,
 )
-from .wire import HEAD_SHOWN, HeaderType, bytes_repr
+from .wire import HEAD_SHOWN, PRELUDE_LENGTH, HeaderType, bytes_repr, message
 
 __all__ = ["Decoder", "Failure", "Message", "encode_message", "response_dict"]
 
-PRELUDE_LENGTH = 12
 MIN_FRAME_LENGTH = 16
 _PRELUDE = struct.Struct("!III")
 _LENGTHS = struct.Struct("!II")
@@ -117,27 +116,32 @@ def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: i
     if expected != computed:
         raise Failure(
             ChecksumMismatch,
-            f"prelude checksum mismatch in frame at byte {offset}: expected 0x{expected:08x}, calculated 0x{computed:08x}",
+            message("PRELUDE_CHECKSUM", at=offset, expected=expected, computed=computed),
             offset,
         )
     if headers_length > max_headers:
         raise Failure(
             InvalidHeadersLength,
-            f"headers length of {headers_length} in frame at byte {offset} exceeds the maximum of {max_headers}",
+            message("HEADERS_TOO_LONG", length=headers_length, at=offset, max=max_headers),
             offset,
         )
     payload_length = total - headers_length - MIN_FRAME_LENGTH
     if payload_length < 0:
         raise Failure(
             InvalidHeadersLength,
-            f"frame at byte {offset} has total length {total} but needs at least {headers_length + 16} "
-            f"(12-byte prelude + {headers_length} bytes of headers + 4-byte CRC)",
+            message(
+                "INCONSISTENT_LENGTHS",
+                at=offset,
+                total_length=total,
+                needed=headers_length + 16,
+                headers_length=headers_length,
+            ),
             offset,
         )
     if payload_length > max_payload:
         raise Failure(
             InvalidPayloadLength,
-            f"payload length of {payload_length} in frame at byte {offset} exceeds the maximum of {max_payload}",
+            message("PAYLOAD_TOO_LONG", length=payload_length, at=offset, max=max_payload),
             offset,
         )
     return total, headers_length, expected
@@ -146,8 +150,7 @@ def _parse_prelude(prelude: bytes, max_headers: int, max_payload: int, offset: i
 def _overrun(start: int, needed: int, available: int, offset: int) -> Failure:
     return Failure(
         InvalidHeaderValue,
-        f"header at byte {start} of the headers of frame at byte {offset} needs {needed} bytes "
-        f"but the section has {available} left",
+        message("HEADER_OVERRUN", position=start, at=offset, needed=needed, available=available),
         offset,
     )
 
@@ -155,7 +158,7 @@ def _overrun(start: int, needed: int, available: int, offset: int) -> Failure:
 def _not_utf8(start: int, offset: int) -> Failure:
     return Failure(
         InvalidHeaderValue,
-        f"header at byte {start} of the headers of frame at byte {offset} is not valid UTF-8",
+        message("HEADER_NOT_UTF8", position=start, at=offset),
         offset,
     )
 
@@ -201,11 +204,11 @@ def parse_headers(section: bytes, offset: int) -> dict[str, HeaderValueT]:
         else:
             raise Failure(
                 InvalidHeaderValue,
-                f"header '{name}' in frame at byte {offset} has unknown type {type_byte} (expected 0 to 9)",
+                message("UNKNOWN_HEADER_TYPE", name=name, at=offset, type_byte=type_byte),
                 offset,
             )
         if name in headers:
-            raise Failure(DuplicateHeader, f"duplicate header '{name}' in frame at byte {offset}", offset)
+            raise Failure(DuplicateHeader, message("DUPLICATE_HEADER", name=name, at=offset), offset)
         headers[name] = value
     return headers
 
@@ -218,7 +221,7 @@ def _parse_frame(raw: memoryview, prelude: tuple[int, int, int], offset: int) ->
     if expected != computed:
         raise Failure(
             ChecksumMismatch,
-            f"message checksum mismatch in frame at byte {offset}: expected 0x{expected:08x}, calculated 0x{computed:08x}",
+            message("MESSAGE_CHECKSUM", at=offset, expected=expected, computed=computed),
             offset,
         )
     headers_end = PRELUDE_LENGTH + headers_length
@@ -307,13 +310,13 @@ class Decoder:
         elif self._carry_prelude is None:
             failure = Failure(
                 TruncatedStreamError,
-                f"stream ended inside the frame at byte {offset}: received {len(carry)} of its 12-byte prelude",
+                message("TRUNCATED_PRELUDE", at=offset, received=len(carry)),
                 offset,
             )
         else:
             failure = Failure(
                 TruncatedStreamError,
-                f"stream ended inside the frame at byte {offset}: received {len(carry)} of its {self._carry_prelude[0]} bytes",
+                message("TRUNCATED", at=offset, received=len(carry), total=self._carry_prelude[0]),
                 offset,
             )
         self._fail(failure)
@@ -363,7 +366,7 @@ class Decoder:
 
 
 def _not_an_event_stream(head: bytes) -> str:
-    return "the body is not an AWS event stream (expected a binary prelude, found text): " + bytes_repr(head)
+    return message("NOT_AN_EVENT_STREAM", head=bytes_repr(head))
 
 
 def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes:
@@ -372,7 +375,7 @@ def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes
     for name, tag, value in headers:
         encoded_name = name.encode("utf-8")
         if len(encoded_name) > 255:
-            raise ValueError(f"header name '{name}' is {len(encoded_name)} bytes; the maximum is 255")
+            raise ValueError(message("NAME_TOO_LONG", name=name, length=len(encoded_name)))
         parts.append(bytes((len(encoded_name),)) + encoded_name + bytes((tag,)))
         if tag in (HeaderType.BOOL_TRUE, HeaderType.BOOL_FALSE):
             continue
@@ -381,19 +384,19 @@ def encode_message(headers: list[tuple[str, int, Any]], payload: bytes) -> bytes
         elif tag in (HeaderType.BYTE_ARRAY, HeaderType.STRING):
             raw = value.encode("utf-8") if tag == HeaderType.STRING else bytes(value)
             if len(raw) > 0xFFFF:
-                raise ValueError(f"header '{name}' has a {len(raw)}-byte value; the maximum is 65535")
+                raise ValueError(message("VALUE_TOO_LONG", name=name, length=len(raw)))
             parts.append(_U16.pack(len(raw)) + raw)
         elif tag == HeaderType.UUID:
             raw = bytes(value)
             if len(raw) != 16:
-                raise ValueError("a UUID header needs 16 bytes")
+                raise ValueError(message("UUID_LENGTH"))
             parts.append(raw)
         else:
-            raise ValueError(f"unknown header type {tag} (expected 0 to 9)")
+            raise ValueError(message("UNKNOWN_TYPE_TO_ENCODE", type_byte=tag))
     header_bytes = b"".join(parts)
     total = PRELUDE_LENGTH + len(header_bytes) + len(payload) + 4
     if total > 0xFFFFFFFF:
-        raise ValueError(f"a frame of {total} bytes does not fit the 32-bit total length")
+        raise ValueError(message("FRAME_TOO_LONG", length=total))
     lengths = _LENGTHS.pack(total, len(header_bytes))
     prelude = lengths + _U32.pack(zlib.crc32(lengths))
     body = prelude + header_bytes + bytes(payload)

@@ -1,17 +1,70 @@
 """Names of the event-stream wire format, shared by the public API and the pure-Python backend, and how both
-backends show foreign bytes in an error message."""
+backends show foreign bytes in an error message.
+
+The rules both backends share (constants, and every error message) have one home, ``wire.txt``, which the Rust
+core reads when it is built (``rust/core/build.rs``) and this module when it is imported: ``RULES``,
+``message(NAME, **fields)``.
+"""
 
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
-__all__ = ["HEAD_SHOWN", "MAX_FRAME_LENGTH", "HeaderType", "bytes_repr"]
+__all__ = [
+    "DEFAULT_MAX_HEADERS_LENGTH",
+    "DEFAULT_MAX_PAYLOAD_LENGTH",
+    "HEAD_SHOWN",
+    "MAX_FRAME_LENGTH",
+    "MAX_INTEGER_DIGITS",
+    "MESSAGES",
+    "PRELUDE_LENGTH",
+    "RULES",
+    "HeaderType",
+    "bytes_repr",
+    "message",
+]
+
+
+def _read(path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """``wire.txt``'s constants and message formats (the format ``rust/core/build.rs`` reads too)."""
+    constants: dict[str, int] = {}
+    messages: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, _, rest = line.partition(" ")
+        name, _, value = rest.partition(" = ")
+        if kind == "const":
+            constants[name.split(" ")[-1]] = int(value)
+        elif kind == "message":
+            messages[name] = value
+        else:
+            raise ValueError(f"{path.name}: unknown kind {kind!r}: {line}")
+    return constants, messages
+
+
+#: The shared constants, and the shared message formats (``str.format`` syntax, fields by name).
+RULES, MESSAGES = _read(Path(__file__).with_name("wire.txt"))
 
 #: A frame's length is a u32: no limit above this can make a difference.
 MAX_FRAME_LENGTH = 2**32 - 1
 
 #: How many bytes of foreign input an error message shows.
-HEAD_SHOWN = 64
+HEAD_SHOWN = RULES["HEAD_SHOWN"]
+#: Bytes in a frame's prelude.
+PRELUDE_LENGTH = RULES["PRELUDE_LENGTH"]
+#: botocore's limits, so that both accept and reject the same frames.
+DEFAULT_MAX_HEADERS_LENGTH = RULES["DEFAULT_MAX_HEADERS_LENGTH"]
+DEFAULT_MAX_PAYLOAD_LENGTH = RULES["DEFAULT_MAX_PAYLOAD_LENGTH"]
+#: The longest integer part the native JSON scanner decides (``rust/core/src/json.rs``).
+MAX_INTEGER_DIGITS = RULES["MAX_INTEGER_DIGITS"]
+
+
+def message(rule: str, /, **fields: object) -> str:
+    """The shared error message ``rule`` with its ``fields``."""
+    return MESSAGES[rule].format(**fields)
 
 
 class HeaderType(enum.IntEnum):

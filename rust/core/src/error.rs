@@ -127,75 +127,60 @@ pub fn bytes_repr(bytes: &[u8], limit: usize) -> String {
     out
 }
 
-/// How many bytes of foreign input an error message shows.
-pub const HEAD_SHOWN: usize = 64;
+pub use crate::wire::HEAD_SHOWN;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let at = self.offset;
         match &self.kind {
-            ErrorKind::PreludeChecksum { expected, computed } => write!(
-                f,
-                "prelude checksum mismatch in frame at byte {at}: expected 0x{expected:08x}, calculated 0x{computed:08x}"
-            ),
-            ErrorKind::MessageChecksum { expected, computed } => write!(
-                f,
-                "message checksum mismatch in frame at byte {at}: expected 0x{expected:08x}, calculated 0x{computed:08x}"
-            ),
-            ErrorKind::NotAnEventStream { head } => write!(
-                f,
-                "the body is not an AWS event stream (expected a binary prelude, found text): {}",
-                bytes_repr(head, HEAD_SHOWN)
-            ),
-            ErrorKind::HeadersTooLong { length, max } => write!(
-                f,
-                "headers length of {length} in frame at byte {at} exceeds the maximum of {max}"
-            ),
-            ErrorKind::PayloadTooLong { length, max } => write!(
-                f,
-                "payload length of {length} in frame at byte {at} exceeds the maximum of {max}"
-            ),
-            ErrorKind::InconsistentLengths { total_length, headers_length } => write!(
-                f,
-                "frame at byte {at} has total length {total_length} but needs at least {} \
-                 (12-byte prelude + {headers_length} bytes of headers + 4-byte CRC)",
-                u64::from(*headers_length) + 16
-            ),
-            ErrorKind::UnknownHeaderType { name, type_byte } => write!(
-                f,
-                "header '{name}' in frame at byte {at} has unknown type {type_byte} (expected 0 to 9)"
-            ),
-            ErrorKind::HeaderOverrun { at: pos, needed, available } => write!(
-                f,
-                "header at byte {pos} of the headers of frame at byte {at} needs {needed} bytes but the section has {available} left"
-            ),
-            ErrorKind::HeaderNotUtf8 { at: pos } => write!(
-                f,
-                "header at byte {pos} of the headers of frame at byte {at} is not valid UTF-8"
-            ),
-            ErrorKind::DuplicateHeader { name } => {
-                write!(f, "duplicate header '{name}' in frame at byte {at}")
+            ErrorKind::PreludeChecksum { expected, computed } => {
+                wire_message!(PRELUDE_CHECKSUM, f, at = at, expected = expected, computed = computed)
             }
-            ErrorKind::Truncated { received, expected: Some(total) } => write!(
+            ErrorKind::MessageChecksum { expected, computed } => {
+                wire_message!(MESSAGE_CHECKSUM, f, at = at, expected = expected, computed = computed)
+            }
+            ErrorKind::NotAnEventStream { head } => {
+                wire_message!(NOT_AN_EVENT_STREAM, f, head = bytes_repr(head, HEAD_SHOWN))
+            }
+            ErrorKind::HeadersTooLong { length, max } => {
+                wire_message!(HEADERS_TOO_LONG, f, length = length, at = at, max = max)
+            }
+            ErrorKind::PayloadTooLong { length, max } => {
+                wire_message!(PAYLOAD_TOO_LONG, f, length = length, at = at, max = max)
+            }
+            ErrorKind::InconsistentLengths { total_length, headers_length } => wire_message!(
+                INCONSISTENT_LENGTHS,
                 f,
-                "stream ended inside the frame at byte {at}: received {received} of its {total} bytes"
+                at = at,
+                total_length = total_length,
+                needed = u64::from(*headers_length) + 16,
+                headers_length = headers_length,
             ),
-            ErrorKind::Truncated { received, expected: None } => write!(
-                f,
-                "stream ended inside the frame at byte {at}: received {received} of its 12-byte prelude"
-            ),
-            ErrorKind::InvalidChunk { reason, head } => write!(
-                f,
-                "invalid Bedrock chunk in frame at byte {at}: {reason}: {}",
-                bytes_repr(head, HEAD_SHOWN)
-            ),
+            ErrorKind::UnknownHeaderType { name, type_byte } => {
+                wire_message!(UNKNOWN_HEADER_TYPE, f, name = name, at = at, type_byte = type_byte)
+            }
+            ErrorKind::HeaderOverrun { at: position, needed, available } => {
+                wire_message!(HEADER_OVERRUN, f, position = position, at = at, needed = needed, available = available,)
+            }
+            ErrorKind::HeaderNotUtf8 { at: position } => {
+                wire_message!(HEADER_NOT_UTF8, f, position = position, at = at)
+            }
+            ErrorKind::DuplicateHeader { name } => wire_message!(DUPLICATE_HEADER, f, name = name, at = at),
+            ErrorKind::Truncated { received, expected: Some(total) } => {
+                wire_message!(TRUNCATED, f, at = at, received = received, total = total)
+            }
+            ErrorKind::Truncated { received, expected: None } => {
+                wire_message!(TRUNCATED_PRELUDE, f, at = at, received = received)
+            }
+            ErrorKind::InvalidChunk { reason, head } => {
+                wire_message!(INVALID_CHUNK, f, at = at, reason = reason, head = bytes_repr(head, HEAD_SHOWN))
+            }
             ErrorKind::SseNotUtf8 { line } => {
-                write!(f, "server-sent events line at byte {at} is not valid UTF-8: {}", bytes_repr(line, HEAD_SHOWN))
+                wire_message!(SSE_NOT_UTF8, f, at = at, line = bytes_repr(line, HEAD_SHOWN))
             }
-            ErrorKind::SseEventTooLong { length, max } => write!(
-                f,
-                "server-sent event at byte {at} is {length} bytes without a blank line, over the maximum of {max}"
-            ),
+            ErrorKind::SseEventTooLong { length, max } => {
+                wire_message!(SSE_EVENT_TOO_LONG, f, at = at, length = length, max = max)
+            }
         }
     }
 }

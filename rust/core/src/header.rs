@@ -274,23 +274,32 @@ fn validate_precisely(section: &[u8]) -> Result<KnownHeaders<'_>, ErrorKind> {
 /// Why a header cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncodeError {
-    NameTooLong { name: String },
-    ValueTooLong { name: String, length: usize },
-    FrameTooLong { length: usize },
+    NameTooLong {
+        name: String,
+    },
+    ValueTooLong {
+        name: String,
+        length: usize,
+    },
+    FrameTooLong {
+        length: usize,
+    },
+    /// A header type byte that is not one of the ten wire types (from a caller that names types by byte).
+    UnknownType {
+        type_byte: u8,
+    },
+    /// A UUID value that is not 16 bytes.
+    UuidLength,
 }
 
 impl std::fmt::Display for EncodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::NameTooLong { name } => {
-                write!(f, "header name '{name}' is {} bytes; the maximum is 255", name.len())
-            }
-            Self::ValueTooLong { name, length } => {
-                write!(f, "header '{name}' has a {length}-byte value; the maximum is 65535")
-            }
-            Self::FrameTooLong { length } => {
-                write!(f, "a frame of {length} bytes does not fit the 32-bit total length")
-            }
+            Self::NameTooLong { name } => wire_message!(NAME_TOO_LONG, f, name = name, length = name.len()),
+            Self::ValueTooLong { name, length } => wire_message!(VALUE_TOO_LONG, f, name = name, length = length),
+            Self::FrameTooLong { length } => wire_message!(FRAME_TOO_LONG, f, length = length),
+            Self::UnknownType { type_byte } => wire_message!(UNKNOWN_TYPE_TO_ENCODE, f, type_byte = type_byte),
+            Self::UuidLength => wire_message!(UUID_LENGTH, f,),
         }
     }
 }

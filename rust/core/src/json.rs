@@ -17,7 +17,7 @@ use std::borrow::Cow;
 /// Deepest nesting decided here; anything deeper is declined.
 pub const MAX_DEPTH: u32 = 64;
 /// Longest integer part decided here: the smallest setting of `sys.set_int_max_str_digits`.
-pub const MAX_INTEGER_DIGITS: usize = 640;
+pub use crate::wire::MAX_INTEGER_DIGITS;
 
 /// The last value of the wanted top-level member.
 #[derive(Debug, Clone, PartialEq, Eq)]

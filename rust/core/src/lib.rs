@@ -11,6 +11,9 @@
 //! arithmetic on those lengths is checked, and every failure is an [`Error`] that says what was expected,
 //! what was found and at which byte of the stream.
 
+#[macro_use]
+pub mod wire;
+
 pub mod bedrock;
 pub mod decoder;
 pub mod error;

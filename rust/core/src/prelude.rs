@@ -1,9 +1,10 @@
 //! The 12-byte prelude: `total_length u32 | headers_length u32 | prelude_crc u32`, all big-endian.
 
 use crate::error::ErrorKind;
+use crate::wire::{DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH};
 
 /// Bytes in a prelude.
-pub const PRELUDE_LENGTH: usize = 12;
+pub use crate::wire::PRELUDE_LENGTH;
 /// Bytes in the trailing message CRC.
 pub const MESSAGE_CRC_LENGTH: usize = 4;
 /// The smallest possible frame: a prelude, no headers, no payload, the message CRC.
@@ -21,7 +22,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_headers_length: 128 * 1024, max_payload_length: 24 * 1024 * 1024 }
+        Self { max_headers_length: DEFAULT_MAX_HEADERS_LENGTH, max_payload_length: DEFAULT_MAX_PAYLOAD_LENGTH }
     }
 }
 

@@ -134,7 +134,7 @@ impl RetryParser for WhatwgRetry {
 }
 
 /// The default most bytes one block (one event's lines) may take: as much as an event-stream payload.
-pub const DEFAULT_MAX_EVENT_LENGTH: u64 = 24 * 1024 * 1024;
+pub const DEFAULT_MAX_EVENT_LENGTH: u64 = crate::wire::DEFAULT_MAX_PAYLOAD_LENGTH;
 
 /// Incremental SSE decoder: feed it bytes as they arrive, get every event they complete.
 #[derive(Debug)]

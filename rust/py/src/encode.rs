@@ -4,6 +4,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use eventstream_core::header::EncodeError;
 use eventstream_core::{Header, HeaderType, HeaderValue};
 
 /// A header value extracted from Python, owning what the wire value borrows.
@@ -32,7 +33,7 @@ impl Owned {
         Ok(match self {
             Self::Fixed(value) => *value,
             Self::Bytes(HeaderType::Uuid, bytes) => HeaderValue::Uuid(
-                bytes.as_slice().try_into().map_err(|_| PyValueError::new_err("a UUID header needs 16 bytes"))?,
+                bytes.as_slice().try_into().map_err(|_| PyValueError::new_err(EncodeError::UuidLength.to_string()))?,
             ),
             Self::Bytes(_, bytes) => HeaderValue::ByteArray(bytes),
             Self::String(s) => HeaderValue::String(s),
@@ -52,7 +53,7 @@ pub fn encode_message<'py>(
         .iter()
         .map(|(_, type_byte, value)| {
             let header_type = HeaderType::from_byte(*type_byte)
-                .ok_or_else(|| PyValueError::new_err(format!("unknown header type {type_byte} (expected 0 to 9)")))?;
+                .ok_or_else(|| PyValueError::new_err(EncodeError::UnknownType { type_byte: *type_byte }.to_string()))?;
             extract(header_type, value)
         })
         .collect::<PyResult<Vec<_>>>()?;
