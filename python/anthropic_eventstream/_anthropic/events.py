@@ -14,19 +14,17 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .._events.layout import Layout, Role
 from .._events.sse import SSESpec
 
-__all__ = ["JSON_FAST_LENGTH", "EventLayout", "event_layout", "event_spec", "fast_event_class"]
-
-#: ``"list"`` (a fresh empty list per event) or ``"constant"`` (``value``, immutable, shared).
-EventLayout = list[tuple[str, str, Any]]
+__all__ = ["JSON_FAST_LENGTH", "event_layout", "event_spec", "fast_event_class"]
 
 
 #: The constructor arguments of the SDK's ``ServerSentEvent`` (``id``, ``retry`` and ``raw`` where it has them).
 _ARGUMENTS = ("event", "data", "id", "retry", "raw")
 
 
-def event_layout(cls: type) -> EventLayout | None:
+def event_layout(cls: type) -> Layout | None:
     """How to build ``cls`` instances without running ``__init__``, or ``None`` if that cannot be done safely.
 
     ``ServerSentEvent.__init__`` is Python code that only stores its arguments; running it is most of the
@@ -51,15 +49,15 @@ def event_layout(cls: type) -> EventLayout | None:
         return None
     if type(attributes) is not dict:
         return None
-    layout: EventLayout = []
+    layout: Layout = []
     for name, value in attributes.items():
         role = next((role for role, sentinel in sentinels.items() if value is sentinel), None)
         if role is not None:
-            layout.append((name, role, None))
+            layout.append((name, Role(role), None))
         elif type(value) is list and not value:
-            layout.append((name, "list", None))
+            layout.append((name, Role.LIST, None))
         elif isinstance(value, (type(None), bool, int, float, str, bytes)):
-            layout.append((name, "constant", value))
+            layout.append((name, Role.CONSTANT, value))
         else:
             return None
     if sorted(role for _, role, _ in layout if role in sentinels) != sorted(sentinels):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from .._errors import InvalidChunk
 from .._frames.reference import Decoder, Failure, Message, encode_message
 from .._frames.wire import HeaderType, bytes_repr, message
+from .layout import Layout
 
 __all__ = ["BedrockDecoder", "EventSpec", "Naming", "chunk_frame", "decode_chunk", "event_name", "event_pair"]
 
@@ -95,7 +96,7 @@ class EventSpec:
     naming: Naming
     skip_untyped: bool
     error_event: Callable[[Any], Any]
-    layout: list[tuple[str, str, Any]] | None = None
+    layout: Layout | None = None
 
     def chunk_event(self, payload: bytes, offset: int) -> Any:
         """The event of one ``chunk`` frame's payload, or ``None`` if the SDK drops it; raises ``Failure``."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from .._errors import InvalidSSE
 from .._frames.wire import bytes_repr, message
+from .layout import Layout
 
 __all__ = ["SSEDecoder", "SSESpec", "python_int_retry"]
 
@@ -37,7 +38,7 @@ class SSESpec:
 
     event_class: Callable[..., Any]
     keep_raw: bool
-    layout: list[tuple[str, str, Any]] | None = None
+    layout: Layout | None = None
     retry: Callable[[str], Any] = python_int_retry
 
 

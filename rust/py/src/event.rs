@@ -26,7 +26,9 @@ enum Attribute {
 }
 
 impl Attribute {
-    /// From the Python layer's `(name, role, value)`; an unknown role is refused, never guessed.
+    /// From the Python layer's `(name, role, value)`, `role` one of `_events.layout.Role` (a `str`
+    /// enum; `tests/events/test_layout_roles.py` holds the two tables together); an unknown role is
+    /// refused, never guessed.
     fn from_spec(py: Python<'_>, (key, role, value): (Py<PyString>, String, Py<PyAny>)) -> PyResult<Self> {
         Ok(match role.as_str() {
             "event" => Self::Event(key),
