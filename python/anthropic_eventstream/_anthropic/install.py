@@ -82,10 +82,10 @@ SEAMS = {
 
 
 def _each(
-    classes: list[tuple[type, bool, bool]], make: Callable[[type, bool, bool], Patch | None]
+    classes: list[tuple[type, bool, bool]], make: Callable[[type, bool, bool], Patch]
 ) -> Callable[[], list[Patch]]:
-    """A seam's build: ``make``'s patch for each client class (``None``: none for that class)."""
-    return lambda: [patch for cls, is_bedrock, is_async in classes if (patch := make(cls, is_bedrock, is_async))]
+    """A seam's build: ``make``'s patch for each client class."""
+    return lambda: [make(cls, is_bedrock, is_async) for cls, is_bedrock, is_async in classes]
 
 
 def _checked(probe: Callable[[], Any]) -> Callable[[], tuple[Patch, ...]]:
@@ -96,6 +96,11 @@ def _checked(probe: Callable[[], Any]) -> Callable[[], tuple[Patch, ...]]:
         return ()
 
     return build
+
+
+def _retry_loops(classes: list[tuple[type, bool, bool]]) -> None:
+    for cls, _, _ in classes:
+        retry_loop_probe(cls)
 
 
 def _bedrock_probe() -> None:
@@ -129,7 +134,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
         else None
     )
     retry = (
-        capability("retry before content", _each(classes, lambda cls, *_: retry_loop_probe(cls)))
+        capability("retry before content", _checked(functools.partial(_retry_loops, classes)))
         if options.retry_before_content
         else None
     )
@@ -187,7 +192,7 @@ def client_capabilities(classes: list[tuple[type, bool, bool]], options: Options
 
 
 _installed = Patches()
-#: The seams the last ``install()`` asked of the installed SDK (what ``diagnostics()`` reports as installed).
+#: The seams the last ``install()`` asked of the installed SDK (``installed_seams()``).
 _installed_seams: list[Capability] = []
 
 

@@ -104,14 +104,11 @@ def _helper_events() -> dict[str, Any]:
     """The helper's short way for text and thinking deltas (``helper.probe``), per helper module: the kinds
     it takes, and why each other one does not."""
     from .._patching import SDKChangedError
-    from .helper import HELPER_MODULES, accumulate_parameters, helper_probe
+    from .helper import accumulate_parameters, helper_modules, helper_probe
 
     modules: dict[str, Any] = {}
-    for name in HELPER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
+    for module in helper_modules():  # as install() finds them; a moved helper is reported by the caller
+        name = module.__name__
         try:
             takes_json_bufs, parameters = accumulate_parameters(module)
         except SDKChangedError as exc:
