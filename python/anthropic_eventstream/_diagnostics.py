@@ -30,7 +30,8 @@ def diagnostics() -> dict[str, Any]:
     """For the installed anthropic SDK: each seam the opt-in depends on (``seams``: on, or off with why, as
     ``install()`` finds it), its profile (``sdk_profile``: the supported range, and each internal the opt-in
     replaces, checked), each fast path (``native_decoder``, ``tagged_validators`` with how many unions each event
-    union's validator tags, ``stream_loop``, ``tool_input``, ``helper_events``) as ``{"on": bool, "why": ...}``
+    union's validator tags, ``native_builders`` with the events each union's native builder covers,
+    ``stream_loop``, ``tool_input``, ``helper_events``) as ``{"on": bool, "why": ...}``
     (``why`` only when off), and what is opted in now (``installed``, ``botocore_installed``)."""
     report: dict[str, Any] = {"backend": _backend.BACKEND, "native_decoder": _native(), **sdk_report()}
     report["installed"] = is_installed()

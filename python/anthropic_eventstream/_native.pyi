@@ -23,7 +23,9 @@ __all__ = [
     "BedrockDecoder",
     "Decoder",
     "Message",
+    "ModelBuilder",
     "SSEDecoder",
+    "ShapeParser",
     "__version__",
     "bind",
     "encode_message",
@@ -63,6 +65,10 @@ class Message:
 class Decoder:
     def __new__(cls, *, max_headers_length: int, max_payload_length: int) -> Decoder: ...
     def feed(self, data: bytes | bytearray | memoryview) -> list[Message]: ...
+    def feed_parsed(
+        self, data: bytes | bytearray | memoryview, parser: ShapeParser, first_as_message: bool
+    ) -> list[Message | dict[str, Any]]:
+        """``feed``, with each event frame ``parser`` builds given as botocore parses it: ``{event_type: {...}}``."""
     def close(self) -> None: ...
     @property
     def buffered(self) -> int: ...
@@ -81,6 +87,29 @@ class SSEDecoder:
     def feed(self, data: bytes | bytearray | memoryview) -> list[Any]: ...
     def close(self) -> list[Any]: ...
     def pending(self) -> tuple[str | None, str] | None: ...
+
+@final
+class ModelBuilder:
+    """An event union's pydantic models, built from their JSON bytes by the shape ``_anthropic.builders`` learned
+    (``spec``: nested tuples, ``("str",)``, ``("int",)``, ``("bool",)``, ``("declined",)``, ``("literal",
+    [(text, value), ...])``, ``("nullable", kind)``, ``("model", model)``, ``("union", [(tag, model), ...])``,
+    a model being ``(class, [(name, kind, required, default), ...], extra, setters)``)."""
+
+    def __new__(cls, spec: tuple[Any, ...], fallback: Callable[[bytes], Any]) -> ModelBuilder: ...
+    def __call__(self, data: bytes) -> Any:
+        """The model: built here, or by ``fallback`` where this builder declines ``data``."""
+    def build(self, data: bytes) -> Any | None:
+        """The model built here, or ``None`` where this builder declines ``data``."""
+
+@final
+class ShapeParser:
+    """botocore's parsed events for one event stream shape (``spec``: ``[(event_type, members, union), ...]``,
+    a member being ``(json_name, name, kind)``, a kind ``("string",)``, ``("integer",)``, ``("boolean",)``,
+    ``("blob",)``, ``("declined",)`` or ``("structure", members, union)``; ``_botocore.shapes``)."""
+
+    def __new__(cls, spec: list[tuple[str, list[Any], bool]]) -> ShapeParser: ...
+    def parse(self, event_type: str, payload: bytes) -> dict[str, Any] | None:
+        """``{event_type: {...}}`` as botocore parses the event, or ``None`` where botocore is to parse it."""
 
 def encode_message(headers: Sequence[tuple[str, int, Any]], payload: bytes) -> bytes: ...
 def bind(

@@ -218,6 +218,8 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.helpers import property_settings  # noqa: E402
 
 CHUNK_HEADERS = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
+#: an ordinary first chunk, so that the frame under test is not a stream's first
+LEAD = encode_message(CHUNK_HEADERS, b'{"bytes":"e30=","p":"ab"}')
 
 
 def parsed_both(spec: tuple[str, str, str], frames: list[bytes]) -> tuple[Any, Any]:
@@ -263,8 +265,10 @@ def test_the_invoke_shortcut_is_botocores_parse(payload: str, headers: str) -> N
     if headers == "no-message-type":
         del names[":message-type"]
     frame = encode_message(names, payload.encode())
-    stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [frame])
-    assert ours == stock
+    # alone (a stream's first frame is always botocore's to parse), after another, and in one chunk with it
+    for frames in ([frame], [LEAD, frame], [LEAD + frame + frame]):
+        stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], frames)
+        assert ours == stock
 
 
 def converse_delta(payload: str) -> bytes:
@@ -292,9 +296,45 @@ CONVERSE_PAYLOADS = [
 ]
 
 
+CONVERSE_EVENTS = [
+    ("messageStart", '{"role":"assistant"}'),
+    ("messageStart", '{"role":"user","p":"x"}'),
+    ("messageStart", '{"role":7}'),
+    ("messageStart", ""),
+    ("contentBlockStart", '{"start":{"toolUse":{"toolUseId":"t1","name":"get_weather"}},"contentBlockIndex":1}'),
+    ("contentBlockStart", '{"start":{"toolUse":{"toolUseId":"t1","name":"n","type":"x"}},"contentBlockIndex":1}'),
+    ("contentBlockStart", '{"start":{},"contentBlockIndex":1}'),
+    ("contentBlockStart", '{"start":{"toolUse":null,"image":null},"contentBlockIndex":1}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hm"}}}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"c2ln"}}}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"reasoningContent":{"redactedContent":"AAEC"}}}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"reasoningContent":{"redactedContent":"AAE"}}}'),
+    ("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"citation":{"title":"t"}}}'),
+    ("contentBlockStop", '{"contentBlockIndex":0}'),
+    ("contentBlockStop", '{"contentBlockIndex":-1,"unknown":[1,{"a":NaN}]}'),
+    ("messageStop", '{"stopReason":"end_turn"}'),
+    ("messageStop", '{"stopReason":"tool_use","additionalModelResponseFields":{"a":1}}'),
+    ("metadata", '{"usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5},"metrics":{"latencyMs":120}}'),
+    ("metadata", '{"usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5,"cacheReadInputTokens":1}}'),
+    ("metadata", '{"usage":{"inputTokens":3.5}}'),
+    ("metadata", '{"usage":{"inputTokens":99999999999999999999}}'),
+    ("metadata", '{"trace":{"guardrail":{"modelOutput":["a"]}},"metrics":{"latencyMs":1}}'),
+    ("somethingNew", '{"a":1}'),
+]
+LEAD_CONVERSE = event("messageStart", b'{"role":"assistant"}')
+
+
 @pytest.mark.parametrize("payload", CONVERSE_PAYLOADS)
 def test_the_converse_shortcut_is_botocores_parse(payload: str) -> None:
-    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [converse_delta(payload)])
+    for frames in ([converse_delta(payload)], [LEAD_CONVERSE, converse_delta(payload)]):
+        stock, ours = parsed_both(SERVICES["bedrock-converse"][0], frames)
+        assert ours == stock
+
+
+@pytest.mark.parametrize(("event_type", "payload"), CONVERSE_EVENTS)
+def test_every_converse_event_is_botocores_parse(event_type: str, payload: str) -> None:
+    frame = event(event_type, payload.encode(), **{":content-type": "application/json"})
+    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [LEAD_CONVERSE + frame + frame])
     assert ours == stock
 
 
@@ -306,7 +346,7 @@ def test_the_converse_shortcut_is_botocores_parse(payload: str) -> None:
 )
 def test_generated_converse_deltas(text: Any, index: Any, extra: dict[str, str]) -> None:
     payload = json.dumps({"contentBlockIndex": index, "delta": {"text": text}, **extra})
-    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [converse_delta(payload)])
+    stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [LEAD_CONVERSE, converse_delta(payload)])
     assert ours == stock
 
 
@@ -314,8 +354,71 @@ def test_generated_converse_deltas(text: Any, index: Any, extra: dict[str, str])
 @given(st.binary(max_size=64), st.text(alphabet="abcXYZ019-_ ", max_size=8))
 def test_generated_invoke_chunks(data: bytes, padding: str) -> None:
     payload = json.dumps({"bytes": b64(data), "p": padding}, separators=(",", ":"))
-    stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [encode_message(CHUNK_HEADERS, payload.encode())])
+    frame = encode_message(CHUNK_HEADERS, payload.encode())
+    stock, ours = parsed_both(SERVICES["bedrock-invoke"][0], [LEAD + frame, frame])
     assert ours == stock
+
+
+@pytest.mark.skipif(ae.BACKEND != "native", reason="the native backend parses events in the extension")
+@pytest.mark.parametrize("service", ["bedrock-invoke", "bedrock-converse"])
+def test_events_are_parsed_natively_after_the_first_frame(installed: None, service: str) -> None:
+    """On the native backend every event but a stream's first comes out of the extension parsed (no Python per
+    event); the first stays a ``Message``, so that ``get_initial_response`` answers as stock."""
+    from anthropic_eventstream._botocore import install as shim
+    from anthropic_eventstream._botocore import shapes
+
+    spec, body = SERVICES[service]
+    shape, parser = event_stream_shape(*spec)
+    assert shapes.parser_report(shape, parser) == {"on": True}
+    stream = EventStream(RawStream([body]), shape, parser, spec[1])
+    framing = shim._framing(stream)
+    assert isinstance(framing, shim._ParsedFraming)
+    items = framing.feed(body)
+    assert not isinstance(items[0], dict) and items[1:] and all(type(item) is dict for item in items[1:])
+    assert items[1:] == iterate(spec, [body])[0][1:]
+
+
+@pytest.mark.skipif(ae.BACKEND != "native", reason="the native backend parses events in the extension")
+def test_a_shape_that_fails_its_proof_leaves_botocore_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from anthropic_eventstream._botocore import shapes
+
+    real = shapes.spec
+
+    def reversed_members(stream_shape: Any) -> Any:
+        return [(event, members[::-1], union) for event, members, union in real(stream_shape)]
+
+    monkeypatch.setattr(shapes, "spec", reversed_members)
+    shapes.forget()
+    try:
+        shape, parser = event_stream_shape(*SERVICES["bedrock-converse"][0])
+        report = shapes.parser_report(shape, parser)
+        assert not report["on"] and "proof failed" in report["why"], report
+        stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [CONVERSE_BODY])
+        assert ours == stock
+    finally:
+        monkeypatch.undo()
+        shapes.forget()
+
+
+def test_get_initial_response_is_stock() -> None:
+    def first(frames: list[bytes]) -> str:
+        shape, parser = event_stream_shape(*SERVICES["bedrock-invoke"][0])
+        stream = EventStream(RawStream(frames), shape, parser, "InvokeModelWithResponseStream")
+        try:
+            response = stream.get_initial_response()
+            return repr((response.headers, response.payload)) + repr(list(stream))
+        except Exception as exc:
+            return type(exc).__name__ + repr(list(stream))
+
+    initial = encode_message({":message-type": "event", ":event-type": "initial-response"}, b"{}")
+    for frames in ([BEDROCK_BODY], [initial + BEDROCK_BODY]):
+        stock = first(frames)
+        ae.install_botocore()
+        try:
+            ours = first(frames)
+        finally:
+            ae.uninstall_botocore()
+        assert ours == stock
 
 
 def test_shortcuts_leave_anything_unexpected_to_botocore() -> None:

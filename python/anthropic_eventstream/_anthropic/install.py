@@ -32,6 +32,7 @@ from .. import _backend
 from .._patching import Capability, Patch, Patches, SDKChangedError, capability, check, off, ours, settle
 from .._policy.stall import check_stall_timeout
 from .body import sdk, stream_sdk
+from .builders import forget as forget_builders
 from .clients import CLIENT_SIGNATURES, client_classes, uncovered
 from .decoders import bedrock_events, drop_in_decoders, sse_events, stock_bedrock_decoder
 from .events import event_spec
@@ -253,6 +254,7 @@ def uninstall() -> None:
     _installed.restore()
     _installed_seams.clear()
     forget()
+    forget_builders()
 
 
 def is_installed() -> bool:

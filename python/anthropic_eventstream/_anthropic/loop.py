@@ -9,8 +9,9 @@ rule, with two differences:
 - it reads the events from the stream's decoder itself (``StreamDecoder.batches``, what the stream's
   ``_iter_events`` reads, with the same checks), a network chunk's at a time and as ``(event, data)`` pairs: the
   rules need nothing else of an event, so no ``ServerSentEvent`` is made and no generator runs per event;
-- an event's model is validated from its JSON bytes in one pass (pydantic-core's ``validate_json``, through the
-  tagged validator of ``models``), which builds what validating the parsed dict builds; whatever it refuses
+- an event's model is made from its JSON bytes in one pass: natively, by the builder ``builders`` learned and
+  proved, for the events it covers, and otherwise by pydantic-core's ``validate_json`` through the tagged
+  validator of ``models``; both build what validating the parsed dict builds. Whatever the validator refuses
   goes the SDK's way, ``process_data(data=json.loads(text), ...)`` (what ``sse.json()`` is), unchanged.
 
 The stream's ``__iter__`` (``__aiter__``) hands the caller each item of that loop. The SDK's looks its stream
@@ -48,8 +49,8 @@ from typing import Any
 
 from .._policy.stream import StreamDecoder
 from .body import sdk
+from .builders import event_builder
 from .events import JSON_FAST_LENGTH
-from .models import event_validator
 
 __all__ = [
     "LOOP_METHODS",
@@ -222,12 +223,13 @@ async def _aitems(stream: Any) -> AsyncIterator[Any]:
 
 
 def _model_from_text(process_data: Any, cast_to: Any) -> Callable[[bytes], Any] | None:
-    """``validate_json`` of ``cast_to``'s tagged validator, where the client's ``process_data`` is this package's
-    (which builds the same as that validator for what it accepts); ``None`` where it is not."""
+    """How ``cast_to``'s models are made from their JSON bytes (``builders.event_builder``: natively where the
+    proved builder covers an event, else by the tagged validator's ``validate_json``), where the client's
+    ``process_data`` is this package's (which builds the same as that validator for what it accepts); ``None``
+    where it is not."""
     if not getattr(getattr(process_data, "__func__", None), "__anthropic_eventstream__", False):
         return None
-    validator = event_validator(cast_to)
-    return None if validator is None else validator.validate_json
+    return event_builder(cast_to)
 
 
 def _status_error(stream: Any, data: Any) -> Exception:

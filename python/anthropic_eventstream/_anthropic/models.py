@@ -29,6 +29,7 @@ __all__ = [
     "fast_process_response_data",
     "model_validator",
     "schema_validator",
+    "tagged_schema",
     "tagged_unions",
 ]
 
@@ -144,6 +145,7 @@ def _build(cast_to: Any) -> Any:
     except Exception:
         return None
     _tagged[id(cast_to)] = len(_tag_sets(rewritten))
+    _schemas[id(cast_to)] = (rewritten, _definitions(rewritten))
     return validator
 
 
@@ -165,6 +167,15 @@ def _tag_sets(schema: Any) -> set[frozenset[str]]:
 
 #: ``id(cast_to)`` -> how many distinct unions its tagged validator tags (``tagged_unions``).
 _tagged: dict[int, int] = {}
+#: ``id(cast_to)`` -> the tagged validator's core schema and its definitions by ref (``tagged_schema``).
+_schemas: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def tagged_schema(cast_to: Any) -> tuple[Any, dict[str, Any]] | None:
+    """The core schema the tagged validator of ``cast_to`` was built from, with its definitions by ref
+    (what the native model builders learn their shapes from); ``None`` where it has no tagged validator."""
+    event_validator(cast_to)
+    return _schemas.get(id(cast_to))
 
 
 def tagged_unions(cast_to: Any) -> int:
@@ -285,6 +296,7 @@ def forget() -> None:
     its id is not reused while the entry exists; a client still accelerated rebuilds what it needs."""
     with _lock:
         _tagged.clear()
+        _schemas.clear()
         _validators.clear()
         _model_validators.clear()
 

@@ -19,19 +19,27 @@ def _path(on: bool, why: str | None = None, **details: Any) -> dict[str, Any]:
     return {"on": on, **({} if on or why is None else {"why": why}), **details}
 
 
-def _validators() -> dict[str, Any]:
-    from .models import built_throughout, event_validator, tagged_unions
-
-    unions: dict[str, int] = {}
+def _event_unions() -> dict[str, Any]:
+    """The streamed event unions of the installed SDK (the Messages API's and its beta's), by name."""
+    unions: dict[str, Any] = {}
     for module, name in (
         ("anthropic.types", "RawMessageStreamEvent"),
         ("anthropic.types.beta", "BetaRawMessageStreamEvent"),
     ):
         try:
-            union = getattr(importlib.import_module(module), name)
+            unions[name] = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             continue
-        unions[name] = tagged_unions(union) if event_validator(union) is not None else 0
+    return unions
+
+
+def _validators() -> dict[str, Any]:
+    from .models import built_throughout, event_validator, tagged_unions
+
+    unions = {
+        name: tagged_unions(union) if event_validator(union) is not None else 0
+        for name, union in _event_unions().items()
+    }
     if not unions or not all(unions.values()):
         why = "the SDK's event unions are not ones this version can tag (pydantic v1, or a new layout)"
         return _path(False, why, unions=unions)
@@ -41,6 +49,18 @@ def _validators() -> dict[str, Any]:
             "this pydantic-core reuses complete classes' own validators (no _use_prebuilt): after the SDK's "
             "models are first used, the unions inside them validate as the SDK's smart unions",
             unions=unions,
+        )
+    return _path(True, unions=unions)
+
+
+def _builders() -> dict[str, Any]:
+    from .builders import builder_report
+
+    unions = {name: builder_report(union) for name, union in _event_unions().items()}
+    off = {name: report["why"] for name, report in unions.items() if not report["on"]}
+    if not unions or off:
+        return _path(
+            False, "; ".join(f"{name}: {why}" for name, why in off.items()) or "no event unions", unions=unions
         )
     return _path(True, unions=unions)
 
@@ -186,6 +206,7 @@ def sdk_report() -> dict[str, Any]:
         ("seams", _seams),
         ("sdk_profile", lambda: _profile(anthropic)),
         ("tagged_validators", _validators),
+        ("native_builders", _builders),
         ("stream_loop", _loop),
         ("tool_input", _tool_input),
         ("helper_events", _helper_events),

@@ -119,6 +119,17 @@ pub fn decode_chunk(payload: &[u8], arena: &mut Vec<u8>) -> Option<Chunk> {
     chunk
 }
 
+/// Appends the bytes of canonical, padded base64 `text` to `out`; `false`, with `out` left as it was, for any
+/// other text (which Python's lenient `b64decode` may read otherwise: the caller declines it).
+pub fn base64_decode_append(text: &[u8], out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    let decoded = base64_simd::STANDARD.decode_append(text, out).is_ok();
+    if !decoded {
+        out.truncate(start);
+    }
+    decoded
+}
+
 /// The `bytes` text of a payload in exactly the shape Bedrock sends, `{"bytes":"...","p":"<padding>"}`
 /// with alphanumeric padding (or no `p`); `None` for any other shape. The text itself is left for the
 /// base64 decoder to validate (a JSON escape in it is not base64, so it is declined there).
@@ -147,6 +158,18 @@ mod tests {
         let chunk = decode_chunk(payload.as_bytes(), &mut arena)?;
         assert_eq!(chunk.json(&arena), json);
         Some(chunk.event_type(&arena).to_owned())
+    }
+
+    #[test]
+    fn decodes_canonical_base64_only() {
+        let mut out = b"x".to_vec();
+        assert!(base64_decode_append(b"AG5vdA==", &mut out));
+        assert_eq!(out, b"x\0not");
+        for declined in [&b"QQ="[..], b"QQ", b"Q Q==", b"QQ==\n", b"QQ=a"] {
+            assert!(!base64_decode_append(declined, &mut out), "{declined:?}");
+            assert_eq!(out, b"x\0not");
+        }
+        assert!(base64_decode_append(b"", &mut out));
     }
 
     #[test]

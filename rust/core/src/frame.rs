@@ -43,9 +43,10 @@ impl<'a> Frame<'a> {
                 headers_length: prelude.headers_length,
             })?;
         let expected = u32::from_be_bytes(crc_bytes);
-        // The prelude CRC is the CRC32 of bytes 0..8; chaining from it covers 0..payload_end in one pass.
-        let mut hasher = crc32fast::Hasher::new_with_initial(prelude.crc);
-        hasher.update(&raw[8..payload_end]);
+        // One pass over 0..payload_end (the prelude's 8 bytes again: cheaper than `new_with_initial`'s feature
+        // detection, see `crc`).
+        let mut hasher = crate::crc::hasher();
+        hasher.update(&raw[..payload_end]);
         let computed = hasher.finalize();
         if expected != computed {
             return Err(ErrorKind::MessageChecksum { expected, computed });
@@ -85,9 +86,9 @@ pub fn encode_message(headers: &[Header<'_>], payload: &[u8]) -> Result<Vec<u8>,
     let headers_length = u32::try_from(headers_length).map_err(|_| EncodeError::FrameTooLong { length: total })?;
     out[..4].copy_from_slice(&total_length.to_be_bytes());
     out[4..8].copy_from_slice(&headers_length.to_be_bytes());
-    let prelude_crc = crc32fast::hash(&out[..8]);
+    let prelude_crc = crate::crc::hash(&out[..8]);
     out[8..12].copy_from_slice(&prelude_crc.to_be_bytes());
-    let message_crc = crc32fast::hash(&out);
+    let message_crc = crate::crc::hash(&out);
     out.extend_from_slice(&message_crc.to_be_bytes());
     Ok(out)
 }
@@ -153,7 +154,7 @@ mod tests {
         let mut raw = encode_message(&[Header { name: "a", value: HeaderValue::String("x") }], b"").unwrap();
         raw[12 + 4] = 9; // the string's length, low byte
         let n = raw.len();
-        let crc = crc32fast::hash(&raw[..n - 4]);
+        let crc = crate::crc::hash(&raw[..n - 4]);
         raw[n - 4..].copy_from_slice(&crc.to_be_bytes());
         assert!(matches!(parse(&raw), Err(ErrorKind::HeaderOverrun { .. })));
     }

@@ -73,6 +73,138 @@ pub fn object_member<'a>(json: &'a [u8], key: &str) -> Option<Member<'a>> {
     (s.i == json.len()).then_some(member)
 }
 
+/// A pull reader over one JSON document, for a caller that builds typed values as it reads them (the binding's
+/// native model builder): each method reads one token of the kind the caller expects, and answers `None`
+/// where the text is not that token, or not one this reader decides exactly as `json.loads` and jiter do.
+/// The caller then hands the document to the reference parser whole: a `None` is never an error, only
+/// "not here".
+///
+/// It decides only what a typed reader needs: objects, strings (a lone surrogate, which a Rust string cannot
+/// hold, declines), integers in `i64` (a fraction, an exponent or a wider integer declines), `true`, `false`
+/// and `null`. Nesting is bounded by [`MAX_DEPTH`], as in the scanner.
+pub struct Reader<'a> {
+    s: Scanner<'a>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(json: &'a [u8]) -> Self {
+        Self { s: Scanner { b: json, i: 0, depth: 0 } }
+    }
+
+    /// The next value's first byte, after whitespace.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.s.ws();
+        self.s.peek()
+    }
+
+    /// Opens an object: the next token must be `{`. Its members are then read with [`Reader::key`], passing
+    /// `true` for the first.
+    pub fn begin_object(&mut self) -> Option<()> {
+        self.s.ws();
+        self.s.expect(b'{')?;
+        self.s.depth += 1;
+        (self.s.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// The next member's name in the object being read (its value is read next), or `Some(None)` at its end.
+    /// `first` is true for an object's first member, and is cleared.
+    pub fn key(&mut self, first: &mut bool) -> Option<Option<Key<'a>>> {
+        self.s.ws();
+        if std::mem::take(first) {
+            if self.s.peek()? == b'}' {
+                self.s.i += 1;
+                self.s.depth -= 1;
+                return Some(None);
+            }
+        } else {
+            match self.s.next()? {
+                b',' => self.s.ws(),
+                b'}' => {
+                    self.s.depth -= 1;
+                    return Some(None);
+                }
+                _ => return None,
+            }
+        }
+        let name = self.s.string()?;
+        self.s.ws();
+        self.s.expect(b':')?;
+        Some(Some(Key { name, json: self.s.b }))
+    }
+
+    /// A string value, unescaped.
+    pub fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.s.ws();
+        if self.s.peek()? != b'"' {
+            return None;
+        }
+        self.s.string()?.to_str(self.s.b)
+    }
+
+    /// An integer value that fits an `i64`, written without a fraction or an exponent.
+    pub fn integer(&mut self) -> Option<i64> {
+        self.s.ws();
+        let negative = self.s.peek()? == b'-';
+        if negative {
+            self.s.i += 1;
+        }
+        let start = self.s.i;
+        let digits = self.s.digits();
+        let text = &self.s.b[start..self.s.i];
+        if digits == 0 || (digits > 1 && text[0] == b'0') || matches!(self.s.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let mut value: i64 = 0;
+        for &d in text {
+            let d = i64::from(d - b'0');
+            value = value.checked_mul(10)?;
+            value = if negative { value.checked_sub(d)? } else { value.checked_add(d)? };
+        }
+        Some(value)
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.s.literal(b"true").map(|()| true),
+            b'f' => self.s.literal(b"false").map(|()| false),
+            _ => None,
+        }
+    }
+
+    /// Skips any one value, checked as `json.loads` would read it (strings are not unescaped).
+    pub fn skip(&mut self) -> Option<()> {
+        self.s.ws();
+        self.s.value()
+    }
+
+    /// `null`.
+    pub fn null(&mut self) -> Option<()> {
+        self.s.ws();
+        self.s.literal(b"null")
+    }
+
+    /// The document ends here: only whitespace is left.
+    pub fn end(mut self) -> Option<()> {
+        self.s.ws();
+        (self.s.i == self.s.b.len()).then_some(())
+    }
+}
+
+/// A member's name as [`Reader::key`] read it, compared without unescaping where it has no escapes.
+#[derive(Clone, Copy)]
+pub struct Key<'a> {
+    name: Str,
+    json: &'a [u8],
+}
+
+impl Key<'_> {
+    /// Whether the name is `key`.
+    pub fn is(self, key: &str) -> bool {
+        self.name.eq(self.json, key)
+    }
+}
+
 /// A string token: the bytes between its quotes, and whether it has escapes.
 #[derive(Clone, Copy)]
 struct Str {
@@ -274,35 +406,56 @@ impl Scanner<'_> {
 }
 
 /// Decodes the escapes of a validated string body; `None` if it holds a lone surrogate, which Python keeps
-/// but a Rust string cannot hold.
+/// but a Rust string cannot hold. Runs without escapes are copied whole.
 fn unescape(raw: &[u8]) -> Option<String> {
-    let mut units: Vec<u16> = Vec::with_capacity(raw.len());
-    let text = std::str::from_utf8(raw).ok()?;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            let mut buf = [0u16; 2];
-            units.extend_from_slice(c.encode_utf16(&mut buf));
-            continue;
-        }
-        let unit = match chars.next()? {
-            '"' => 0x22,
-            '\\' => 0x5c,
-            '/' => 0x2f,
-            'b' => 0x08,
-            'f' => 0x0c,
-            'n' => 0x0a,
-            'r' => 0x0d,
-            't' => 0x09,
-            'u' => {
-                let hex: String = chars.by_ref().take(4).collect();
-                u16::from_str_radix(&hex, 16).ok()?
+    let text = crate::utf8::to_str(raw).ok()?;
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'\\', &bytes[i..]) {
+        out.push_str(&text[i..i + offset]);
+        i += offset + 1;
+        let escape = *bytes.get(i)?;
+        i += 1;
+        let c = match escape {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = hex4(bytes, i)?;
+                i += 4;
+                if (0xd800..0xdc00).contains(&high) {
+                    // A high surrogate counts only with a low one after it.
+                    if bytes.get(i..i + 2)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex4(bytes, i + 2)?;
+                    if !(0xdc00..0xe000).contains(&low) {
+                        return None;
+                    }
+                    i += 6;
+                    char::from_u32(0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00))?
+                } else {
+                    char::from_u32(high)? // a lone low surrogate is not a char: declined
+                }
             }
             _ => return None,
         };
-        units.push(unit);
+        out.push(c);
     }
-    String::from_utf16(&units).ok()
+    out.push_str(&text[i..]);
+    Some(out)
+}
+
+/// The four hex digits at `at`, as a number.
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = std::str::from_utf8(bytes.get(at..at.checked_add(4)?)?).ok()?;
+    u32::from_str_radix(digits, 16).ok()
 }
 
 #[cfg(test)]
@@ -394,6 +547,67 @@ mod tests {
         assert!(member("[1]").is_none());
         assert!(member("{\"type\":\"a\"} x").is_none());
         assert!(member("{1:2}").is_none());
+    }
+
+    /// Reads `{"k": <int>, ...}` members as integers, strings or null, in order.
+    fn read(json: &str) -> Option<Vec<(String, String)>> {
+        let mut r = Reader::new(json.as_bytes());
+        r.begin_object()?;
+        let mut first = true;
+        let mut out = Vec::new();
+        while let Some(key) = r.key(&mut first)? {
+            let value = match r.peek()? {
+                b'"' => r.string()?.into_owned(),
+                b'n' => r.null().map(|()| "null".to_owned())?,
+                b't' | b'f' => r.boolean()?.to_string(),
+                _ => r.integer()?.to_string(),
+            };
+            out.push((key.name.to_str(key.json)?.into_owned(), value));
+        }
+        r.end()?;
+        Some(out)
+    }
+
+    #[test]
+    fn reader_reads_typed_members() {
+        let pairs = |items: &[(&str, &str)]| items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        assert_eq!(
+            read(r#" { "a" : 1 , "b":"x\n\u00e9\ud83d\ude00", "c":null,"d":true} "#),
+            Some(pairs(&[("a", "1"), ("b", "x\né😀"), ("c", "null"), ("d", "true")]))
+        );
+        assert_eq!(read("{}"), Some(vec![]));
+        assert_eq!(read(r#"{"n":-9223372036854775808}"#), Some(pairs(&[("n", "-9223372036854775808")])));
+        for declined in [
+            r#"{"n":9223372036854775808}"#,
+            r#"{"n":1.0}"#,
+            r#"{"n":1e2}"#,
+            r#"{"n":01}"#,
+            r#"{"n":-}"#,
+            r#"{"s":"\ud800"}"#,
+            r#"{"s":"\udc00"}"#,
+            r#"{"s":"\ud800\u0041"}"#,
+            "{\"s\":\"a\u{1}\"}",
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a" 1}"#,
+            "{",
+        ] {
+            assert_eq!(read(declined), None, "{declined}");
+        }
+    }
+
+    #[test]
+    fn unescape_agrees_with_utf16_decoding() {
+        for (raw, want) in [
+            (r"plain", Some("plain")),
+            (r#"q\"b\\s\/\b\f\n\r\t"#, Some("q\"b\\s/\u{8}\u{c}\n\r\t")),
+            (r"\u0041\u00e9\u65e5\ud83d\ude00", Some("Aé日😀")),
+            (r"tail\ud83d", None),
+            (r"\ude00x", None),
+            (r"\ud83d\ud83d", None),
+        ] {
+            assert_eq!(unescape(raw.as_bytes()).as_deref(), want, "{raw}");
+        }
     }
 
     #[test]

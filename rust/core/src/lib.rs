@@ -15,6 +15,7 @@
 pub mod wire;
 
 pub mod bedrock;
+pub mod crc;
 pub mod decoder;
 pub mod error;
 pub mod frame;

@@ -46,7 +46,7 @@ impl Prelude {
         let total_length = be_u32(bytes, 0);
         let headers_length = be_u32(bytes, 4);
         let expected = be_u32(bytes, 8);
-        let computed = crc32fast::hash(&bytes[..8]);
+        let computed = crate::crc::hash(&bytes[..8]);
         if expected != computed {
             return Err(ErrorKind::PreludeChecksum { expected, computed });
         }
@@ -97,7 +97,7 @@ mod tests {
         let mut p = [0u8; 12];
         p[..4].copy_from_slice(&total.to_be_bytes());
         p[4..8].copy_from_slice(&headers.to_be_bytes());
-        let crc = crc32fast::hash(&p[..8]);
+        let crc = crate::crc::hash(&p[..8]);
         p[8..].copy_from_slice(&crc.to_be_bytes());
         p
     }

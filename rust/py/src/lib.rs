@@ -5,7 +5,8 @@
 //! objects ([`message`]), the frame decoder ([`decoder`]), Bedrock frames to the SDK's `ServerSentEvent`s
 //! as the Python layer's `EventSpec` describes them ([`bedrock`]), server-sent events to the same objects
 //! ([`sse`]; both build them with [`event`], without running the class's `__init__`, by a layout the Python
-//! layer learned and checked), and headers to encoded frames ([`encode`]). What it needs of the Python
+//! layer learned and checked), the SDK's pydantic event models from their JSON, by the shape the Python layer learned and proved
+//! ([`model`]), and headers to encoded frames ([`encode`]). What it needs of the Python
 //! package (its exception classes, the response-dict rule) is handed to it once ([`package`]), never
 //! imported by path. What the SDK expects (event names, error bodies, statuses) is decided in Python or,
 //! where it must run natively, by a plain rule in the core crate.
@@ -19,7 +20,9 @@ mod errors;
 mod event;
 mod input;
 mod message;
+mod model;
 mod package;
+mod shape;
 mod sse;
 
 #[pymodule(gil_used = false)]
@@ -30,6 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decoder::Decoder>()?;
     m.add_class::<bedrock::BedrockDecoder>()?;
     m.add_class::<sse::SseDecoder>()?;
+    m.add_class::<model::ModelBuilder>()?;
+    m.add_class::<shape::ShapeParser>()?;
     m.add_function(wrap_pyfunction!(encode::encode_message, m)?)?;
     m.add_function(wrap_pyfunction!(package::bind, m)?)?;
     Ok(())

@@ -42,6 +42,12 @@ impl Pending {
         Self { bytes, start, prelude: frame.prelude, crc: frame.crc, offset: location.offset }
     }
 
+    /// The frame's payload: in its own copy, or in `input`.
+    pub fn payload<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
+        let frame = self.bytes.as_deref().unwrap_or(&input[self.start..]);
+        &frame[self.prelude.headers_end()..self.prelude.payload_end()]
+    }
+
     pub fn into_message(self, py: Python<'_>, input: &PyBackedBytes) -> Message {
         let bytes = match self.bytes {
             Some(owned) => PyBytes::new(py, &owned).into(),
