@@ -453,6 +453,13 @@ def _floor_run(validator: Any, texts: list[str]) -> int:
     return len(texts)
 
 
+def _native_floor_run(builder: Any, payloads: list[bytes]) -> int:
+    build = builder.model
+    for payload in payloads:
+        build(payload)
+    return len(payloads)
+
+
 #: The groups of ``realistic_cases``, in order.
 REALISTIC_GROUPS = (
     "realistic Bedrock sync",
@@ -461,6 +468,7 @@ REALISTIC_GROUPS = (
     "realistic first-party async",
     "realistic messages.stream()",
     "realistic, vs the floor",
+    "realistic, vs the native floor",
 )
 
 
@@ -472,6 +480,7 @@ def realistic_cases(deltas: int = REALISTIC_DELTAS, groups: Sequence[str] = REAL
     to count its events)."""
     from anthropic.types import RawMessageStreamEvent
 
+    from ._anthropic.builders import native_builder
     from ._anthropic.install import accelerate
     from ._anthropic.models import event_validator
 
@@ -511,6 +520,17 @@ def realistic_cases(deltas: int = REALISTIC_DELTAS, groups: Sequence[str] = REAL
         ):
             fast = accelerate(client)
             cases.append(Case(group, name, partial(run, fast), len(texts), ratio="cost", target=1.6))
+    group = "realistic, vs the native floor"
+    builder = native_builder(RawMessageStreamEvent)
+    if group in groups and builder is not None:
+        payloads = [_json_text(event).encode() for event in realistic_events(deltas) if event["type"] != "ping"]
+        floor = partial(_native_floor_run, builder, payloads)
+        cases.append(Case(group, "floor: the native builder alone", floor, len(payloads), True))
+        for name, run, client in (
+            ("first-party sync, accelerated", _create, testing.mock_anthropic_client(sse)),
+            ("Bedrock sync, accelerated", _create, testing.mock_bedrock_client(bedrock, chunk_size=CHUNK)),
+        ):
+            cases.append(Case(group, name, partial(run, accelerate(client)), len(payloads), ratio="cost"))
     return cases
 
 

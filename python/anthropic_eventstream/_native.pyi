@@ -98,6 +98,8 @@ class ModelBuilder:
     def __new__(cls, spec: tuple[Any, ...], fallback: Callable[[bytes], Any]) -> ModelBuilder: ...
     def __call__(self, data: bytes) -> Any:
         """The model: built here, or by ``fallback`` where this builder declines ``data``."""
+    def model(self, data: bytes) -> Any:
+        """``__call__``, as a method (the stream loop's fast call)."""
     def build(self, data: bytes) -> Any | None:
         """The model built here, or ``None`` where this builder declines ``data``."""
 

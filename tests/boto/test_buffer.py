@@ -212,6 +212,37 @@ def test_aiobotocore_gives_the_same_events(chunk: int) -> None:
     )
 
 
+CONVERSE = ("ConverseStream", "stream")
+
+
+@pytest.mark.parametrize("operation", [INVOKE, CONVERSE], ids=["invoke", "converse"])
+def test_aiobotocore_events_are_parsed_natively_and_exactly(operation: tuple[str, str]) -> None:
+    """aiobotocore's parser (a coroutine's ``parse``) gets its own proof; its streams' events then come out of the
+    extension, equal to stock, the realistic answer's included."""
+    require("aiobotocore", "aiobotocore is not installed here (make reach installs it)")
+    from aiobotocore.parsers import create_parser
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
+
+    from anthropic_eventstream import _backend, _bench
+    from anthropic_eventstream._botocore import shapes
+
+    body = _bench.realistic_bedrock_body(300) if operation is INVOKE else _bench.realistic_converse_body(300)
+    chunks = testing.split(body, 16384)
+    stock = aio_iterate(*operation, chunks)
+    ae.install_botocore()
+    try:
+        ours = aio_iterate(*operation, chunks)
+        model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
+        shape = model.operation_model(operation[0]).output_shape.members[operation[1]]
+        report = shapes.parser_report(shape, create_parser("rest-json")._event_stream_parser)
+    finally:
+        ae.uninstall_botocore()
+    assert stock[1] is None and ours == stock and len(ours[0]) > 300
+    if _backend.BACKEND == "native":
+        assert report == {"on": True}
+
+
 def test_aiobotocore_exceptions_carry_the_models_status() -> None:
     from botocore.exceptions import EventStreamError
 

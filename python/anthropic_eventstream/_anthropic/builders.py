@@ -294,7 +294,7 @@ def prove(builder: Any, validate_json: Callable[[bytes], Any], spec: Kind, paylo
 class _Learned:
     __slots__ = ("build", "on", "tags", "why")
 
-    def __init__(self, build: Callable[[bytes], Any] | None, why: str | None, tags: list[str]) -> None:
+    def __init__(self, build: Any, why: str | None, tags: list[str]) -> None:
         self.build, self.why, self.tags = build, why, tags
         self.on = why is None
 
@@ -340,7 +340,7 @@ def event_builder(cast_to: Any) -> Callable[[bytes], Any] | None:
     hands what it declines to the validator), else the tagged validator's ``validate_json``, else ``None``."""
     learned = _entry(cast_to)
     if learned.build is not None:
-        return learned.build
+        return learned.build.model  # type: ignore[no-any-return]
     validator = event_validator(cast_to)
     return None if validator is None else validator.validate_json
 

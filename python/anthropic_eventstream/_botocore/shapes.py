@@ -17,6 +17,7 @@ keeps botocore's parser for every event, and ``parser_report`` says why.
 from __future__ import annotations
 
 import base64
+import inspect
 import itertools
 import json
 import threading
@@ -125,6 +126,19 @@ def probes(events: list[tuple[str, list[Any], bool]]) -> list[tuple[str, bytes]]
     return list(dict.fromkeys(found))
 
 
+def _result(parsed: Any) -> Any:
+    """``parsed``, or for aiobotocore's parser (whose ``parse`` is a coroutine), the coroutine's result: run here
+    to its end, as it awaits nothing when it parses an event; one that does suspend is refused."""
+    if not inspect.iscoroutine(parsed):
+        return parsed
+    try:
+        parsed.send(None)
+    except StopIteration as done:
+        return done.value
+    parsed.close()
+    raise RuntimeError("the parser's coroutine suspended: it cannot be compared here")
+
+
 def prove(native: Any, stream_shape: Any, parser: Any, payloads: list[tuple[str, bytes]]) -> str | None:
     """Why ``native`` (a ``ShapeParser``) is not botocore's ``parser`` on ``payloads`` (``None``: it is), each
     payload framed and read back by this package's decoder as a stream's frames are."""
@@ -137,7 +151,7 @@ def prove(native: Any, stream_shape: Any, parser: Any, payloads: list[tuple[str,
         headers = {":message-type": "event", ":event-type": event_type, ":content-type": "application/json"}
         (message,) = EventStreamDecoder().feed(encode_message(headers, payload))
         try:
-            stock = parser.parse(message.to_response_dict(), stream_shape)
+            stock = _result(parser.parse(message.to_response_dict(), stream_shape))
         except Exception as exc:
             return f"botocore refuses what the native parser builds ({type(exc).__name__}): {payload[:200]!r}"
         if repr(built) != repr(stock):
@@ -147,8 +161,9 @@ def prove(native: Any, stream_shape: Any, parser: Any, payloads: list[tuple[str,
 
 # -- per stream shape -------------------------------------------------------------------------------------------
 
-#: ``id(shape)`` -> ``(shape, native parser or None, why)``: the shape kept alive with its entry.
-_parsers: dict[int, tuple[Any, Any, str | None]] = {}
+#: ``(id(shape), parser class)`` -> ``(shape, native parser or None, why)``: the shape kept alive with its entry;
+#: botocore's and aiobotocore's parsers are proved each on its own.
+_parsers: dict[tuple[int, type], tuple[Any, Any, str | None]] = {}
 _lock = threading.Lock()
 
 
@@ -171,12 +186,13 @@ def _learn(stream_shape: Any, parser: Any) -> tuple[Any, str | None]:
 
 
 def _entry(stream_shape: Any, parser: Any) -> tuple[Any, Any, str | None]:
-    entry = _parsers.get(id(stream_shape))
+    key = (id(stream_shape), type(parser))
+    entry = _parsers.get(key)
     if entry is None:
         with _lock:
-            entry = _parsers.get(id(stream_shape))
+            entry = _parsers.get(key)
             if entry is None:
-                entry = _parsers[id(stream_shape)] = (stream_shape, *_learn(stream_shape, parser))
+                entry = _parsers[key] = (stream_shape, *_learn(stream_shape, parser))
     return entry
 
 

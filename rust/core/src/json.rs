@@ -84,11 +84,18 @@ pub fn object_member<'a>(json: &'a [u8], key: &str) -> Option<Member<'a>> {
 /// and `null`. Nesting is bounded by [`MAX_DEPTH`], as in the scanner.
 pub struct Reader<'a> {
     s: Scanner<'a>,
+    /// The document as text, where it is known to be UTF-8: its strings are then sliced without checking.
+    text: Option<&'a str>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(json: &'a [u8]) -> Self {
-        Self { s: Scanner { b: json, i: 0, depth: 0 } }
+        Self { s: Scanner { b: json, i: 0, depth: 0 }, text: None }
+    }
+
+    /// Over a document already known to be UTF-8 (checked once, rather than string by string).
+    pub fn over_text(json: &'a str) -> Self {
+        Self { s: Scanner { b: json.as_bytes(), i: 0, depth: 0 }, text: Some(json) }
     }
 
     /// The next value's first byte, after whitespace.
@@ -138,7 +145,12 @@ impl<'a> Reader<'a> {
         if self.s.peek()? != b'"' {
             return None;
         }
-        self.s.string()?.to_str(self.s.b)
+        let token = self.s.string()?;
+        match self.text {
+            // Quotes are ASCII: the slice is on character boundaries of valid text.
+            Some(text) if !token.escaped => text.get(token.start..token.end).map(Cow::Borrowed),
+            _ => token.to_str(self.s.b),
+        }
     }
 
     /// An integer value that fits an `i64`, written without a fraction or an exponent.

@@ -286,7 +286,9 @@ pub struct ModelBuilder {
 
 impl ModelBuilder {
     fn try_build<'py>(&self, py: Python<'py>, data: &[u8]) -> Built<'py> {
-        let mut r = Reader::new(data);
+        // One UTF-8 check for the document (the validator refuses what is not UTF-8: declined).
+        let text = eventstream_core::utf8::to_str(data).ok().or_decline()?;
+        let mut r = Reader::over_text(text);
         let built = value(py, &mut r, &self.root)?;
         r.end().or_decline()?;
         Ok(built)
@@ -312,6 +314,11 @@ impl ModelBuilder {
 
     /// The event's model, from its JSON bytes: built here, or by the fallback.
     fn __call__<'py>(&self, py: Python<'py>, data: &Bound<'py, PyBytes>) -> PyResult<Bound<'py, PyAny>> {
+        self.model(py, data)
+    }
+
+    /// `__call__`, as a method: the stream loop calls it through the fast method-call path.
+    fn model<'py>(&self, py: Python<'py>, data: &Bound<'py, PyBytes>) -> PyResult<Bound<'py, PyAny>> {
         match self.try_build(py, data.as_bytes()) {
             Ok(built) => Ok(built),
             Err(Miss::Declined) => self.fallback.bind(py).call1((data,)),

@@ -158,11 +158,10 @@ impl ShapeParser {
     /// is to parse it.
     pub fn parse_at<'py>(&self, py: Python<'py>, index: usize, payload: &[u8]) -> PyResult<Option<Bound<'py, PyDict>>> {
         let (_, name, structure) = &self.events[index];
-        if eventstream_core::utf8::to_str(payload).is_err() {
+        let Ok(text) = eventstream_core::utf8::to_str(payload) else {
             return Ok(None); // botocore's decode raises: its own to raise
-        }
-        let payload: &[u8] = if payload.is_empty() { b"{}" } else { payload };
-        let mut r = Reader::new(payload);
+        };
+        let mut r = Reader::over_text(if text.is_empty() { "{}" } else { text });
         let Some(built) = structure_value(py, &mut r, structure).transpose()? else { return Ok(None) };
         if r.end().is_none() {
             return Ok(None);
