@@ -1,10 +1,8 @@
 """Native builders for the SDK's streamed event models: learned from the installed SDK and pydantic, proved equal to
 the validator before a stream uses them.
 
-The tagged validator (``models.event_validator``) spends most of an event's cost in pydantic-core's machinery,
-not in the objects it makes: building a ``RawContentBlockDeltaEvent`` with its ``TextDelta`` from parsed values
-through CPython's own object calls costs a third of ``validate_json``. The extension's ``ModelBuilder`` makes those
-objects as pydantic-core does (the class's ``tp_new``, then ``__dict__`` in field order, ``__pydantic_extra__``,
+The tagged validator (``models.event_validator``) spends much of an event's cost in pydantic-core's machinery
+rather than in the objects it makes. The extension's ``ModelBuilder`` makes those objects as pydantic-core does (the class's ``tp_new``, then ``__dict__`` in field order, ``__pydantic_extra__``,
 ``__pydantic_private__``, ``__pydantic_fields_set__``) while it reads the JSON once, for the shapes learned here.
 
 ``shape`` reads the tagged validator's own core schema into that builder's spec. It takes a model only where
@@ -13,12 +11,13 @@ aliases, each a plain ``str``, ``int`` or ``bool``, a ``Literal`` of strings (bu
 string objects), nullable, defaulted to an immutable value, a nested model, or a union tagged by ``type``.
 Anything else (a list, a dict, a float, a constraint, a default factory, a config this module does not know)
 is ``declined``: an event that holds it goes to the validator. The builder declines, too, any event whose JSON
-it does not read exactly (see ``rust/py/src/model.rs``).
+it does not read exactly (see ``rust/py/src/model.rs``). On the bench's realistic answer it costs 0.78 µs an event
+against ``validate_json``'s 1.12 µs; most of that is CPython's own work of making and freeing the objects.
 
-``event_builder`` then proves the builder on probe payloads made from the spec (every member of every union,
-every field present and absent, null and not, hostile strings escaped and not): each built object must be the
-validator's, class, ``__dict__`` and its order, field set, extras, private attributes, types, literal string
-identity and ``model_dump()``. If one differs, the builder stays off and ``builder_report`` says why.
+Before a stream first uses it (``_learn``, once per event union), the builder is proved on probe payloads made
+from the spec (every member of every union, every field present and absent, null and not, hostile strings escaped
+and not): each built object must be the validator's, class, ``__dict__`` and its order, field set, extras,
+private attributes, types, literal string identity and ``model_dump()``. If one differs, the builder stays off and ``builder_report`` says why.
 """
 
 from __future__ import annotations
