@@ -14,6 +14,7 @@ from . import _backend
 from ._anthropic.install import is_installed
 from ._anthropic.report import sdk_report
 from ._botocore.install import is_botocore_installed
+from ._botocore.shapes import botocore_report
 
 __all__ = ["diagnostics"]
 
@@ -31,9 +32,11 @@ def diagnostics() -> dict[str, Any]:
     ``install()`` finds it), its profile (``sdk_profile``: the supported range, and each internal the opt-in
     replaces, checked), each fast path (``native_decoder``, ``tagged_validators`` with how many unions each event
     union's validator tags, ``native_builders`` with the events each union's native builder covers,
-    ``stream_loop``, ``tool_input``, ``helper_events``) as ``{"on": bool, "why": ...}``
-    (``why`` only when off), and what is opted in now (``installed``, ``botocore_installed``)."""
+    ``stream_loop``, ``tool_input``, ``helper_events``; for boto3, ``botocore_parsers``: bedrock-runtime's events
+    parsed natively, per operation) as ``{"on": bool, "why": ...}`` (``why`` only when off), and what is opted
+    in now (``installed``, ``botocore_installed``)."""
     report: dict[str, Any] = {"backend": _backend.BACKEND, "native_decoder": _native(), **sdk_report()}
+    report["botocore_parsers"] = botocore_report()
     report["installed"] = is_installed()
     report["botocore_installed"] = is_botocore_installed()
     return report

@@ -378,6 +378,17 @@ def test_events_are_parsed_natively_after_the_first_frame(installed: None, servi
     assert items[1:] == iterate(spec, [body])[0][1:]
 
 
+def test_diagnostics_say_whether_bedrock_runtime_events_are_parsed_natively() -> None:
+    report = ae.diagnostics()["botocore_parsers"]
+    if ae.BACKEND == "native":
+        assert report == {
+            "on": True,
+            "streams": {"InvokeModelWithResponseStream": {"on": True}, "ConverseStream": {"on": True}},
+        }
+    else:
+        assert not report["on"] and "python backend" in report["why"]
+
+
 @pytest.mark.skipif(ae.BACKEND != "native", reason="the native backend parses events in the extension")
 def test_a_shape_that_fails_its_proof_leaves_botocore_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     from anthropic_eventstream._botocore import shapes
@@ -393,6 +404,8 @@ def test_a_shape_that_fails_its_proof_leaves_botocore_parsing(monkeypatch: pytes
         shape, parser = event_stream_shape(*SERVICES["bedrock-converse"][0])
         report = shapes.parser_report(shape, parser)
         assert not report["on"] and "proof failed" in report["why"], report
+        diagnosed = ae.diagnostics()["botocore_parsers"]
+        assert not diagnosed["on"] and diagnosed["streams"]["ConverseStream"]["why"].startswith("its proof failed")
         stock, ours = parsed_both(SERVICES["bedrock-converse"][0], [CONVERSE_BODY])
         assert ours == stock
     finally:

@@ -27,7 +27,7 @@ from typing import Any
 from .. import _backend
 from .._frames.api import EventStreamDecoder, encode_message
 
-__all__ = ["STREAMS", "parser_for", "parser_report", "spec"]
+__all__ = ["OPERATIONS", "STREAMS", "botocore_report", "parser_for", "parser_report", "spec"]
 
 #: The event stream shapes whose events are built natively.
 STREAMS = ("ResponseStream", "ConverseStreamOutput")
@@ -205,6 +205,33 @@ def parser_report(stream_shape: Any, parser: Any) -> dict[str, Any]:
     """Whether a stream shape's events are parsed natively, and why not where they are not."""
     _, built, why = _entry(stream_shape, parser)
     return {"on": built is not None, **({"why": why} if why else {})}
+
+
+#: bedrock-runtime's event stream operations, with the output member that holds each one's stream.
+OPERATIONS = {"InvokeModelWithResponseStream": "body", "ConverseStream": "stream"}
+
+
+def botocore_report() -> dict[str, Any]:
+    """For ``diagnostics()``: whether the events of bedrock-runtime's event streams (per operation) are parsed
+    natively, as a stream of the installed botocore would learn and prove it, and why not where they are not.
+    Learned afresh here (from the loaded service model), so that asking keeps nothing alive."""
+    try:
+        from botocore.loaders import Loader
+        from botocore.model import ServiceModel
+        from botocore.parsers import create_parser
+    except ImportError:
+        return {"on": False, "why": "botocore is not installed"}
+    try:
+        model = ServiceModel(Loader().load_service_model("bedrock-runtime", "service-2"), "bedrock-runtime")
+        parser = create_parser(model.metadata["protocol"])._event_stream_parser
+        streams = {}
+        for operation, member in OPERATIONS.items():
+            built, why = _learn(model.operation_model(operation).output_shape.members[member], parser)
+            streams[operation] = {"on": built is not None, **({"why": why} if why else {})}
+    except Exception as exc:  # a botocore this version cannot inspect: say so, never raise
+        return {"on": False, "why": f"cannot inspect botocore: {type(exc).__name__}: {exc}"}
+    off = [f"{operation}: {found['why']}" for operation, found in streams.items() if not found["on"]]
+    return {"on": not off, **({"why": "; ".join(off)} if off else {}), "streams": streams}
 
 
 def forget() -> None:
