@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import _backend
-from .models import event_validator, tagged_schema
+from .models import cached, event_validator, tagged_schema
 
 __all__ = ["builder_report", "event_builder", "native_builder", "probes", "prove", "shape"]
 
@@ -319,19 +319,14 @@ def _learn(cast_to: Any) -> _Learned:
     return _Learned(builder, None, tags)
 
 
-#: ``id(cast_to)`` -> ``(cast_to, learned)``, as ``models._validators`` (the type kept alive with its entry).
+#: ``id(cast_to)`` -> ``(cast_to, learned)``, as ``models._validators`` (``models.cached``).
 _learned: dict[int, tuple[Any, _Learned]] = {}
 _lock = threading.Lock()
 
 
 def _entry(cast_to: Any) -> _Learned:
-    entry = _learned.get(id(cast_to))
-    if entry is None:
-        with _lock:
-            entry = _learned.get(id(cast_to))
-            if entry is None:
-                entry = _learned[id(cast_to)] = (cast_to, _learn(cast_to))
-    return entry[1]
+    learned: _Learned = cached(_learned, _lock, cast_to, _learn)
+    return learned
 
 
 def event_builder(cast_to: Any) -> Callable[[bytes], Any] | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "built_throughout",
+    "cached",
     "event_validator",
     "fast_build",
     "fast_process_response_data",
@@ -221,15 +222,22 @@ _validators: dict[int, tuple[Any, Any]] = {}
 _lock = threading.Lock()
 
 
+def cached(table: dict[int, tuple[Any, Any]], lock: Any, key: Any, build: Callable[[Any], Any]) -> Any:
+    """``build(key)``, made once per ``key`` by identity under ``lock`` and kept in ``table`` as ``id(key)`` ->
+    ``(key, value)``: the key is kept alive with its entry, so that its id cannot be reused. Callers on a hot
+    path read ``table`` first themselves and call this only for a key not in it yet."""
+    entry = table.get(id(key))
+    if entry is None:
+        with lock:
+            entry = table.get(id(key))
+            if entry is None:
+                entry = table[id(key)] = (key, build(key))
+    return entry[1]
+
+
 def event_validator(cast_to: Any) -> Any:
     """The tagged validator for a streamed event union (built on first use), or ``None`` for anything else."""
-    entry = _validators.get(id(cast_to))
-    if entry is None:
-        with _lock:
-            entry = _validators.get(id(cast_to))
-            if entry is None:
-                entry = _validators[id(cast_to)] = (cast_to, _build(cast_to))
-    return entry[1]
+    return cached(_validators, _lock, cast_to, _build)
 
 
 def fast_process_response_data(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -273,22 +281,20 @@ _model_validators: dict[int, tuple[Any, Any]] = {}
 def model_validator(cls: Any) -> Any:
     """``cls``'s own pydantic validator, if validating with it builds what the SDK's ``build(cls, **fields)``
     builds from valid fields: a pydantic v2 model whose validation runs no Python code. Else ``None``."""
-    entry = _model_validators.get(id(cls))
-    if entry is None:
-        import pydantic
+    entry = _model_validators.get(id(cls))  # inline: the helper asks for every event it builds
+    return entry[1] if entry is not None else cached(_model_validators, _lock, cls, _own_validator)
 
-        with _lock:
-            entry = _model_validators.get(id(cls))
-            if entry is None:
-                validator = None
-                try:  # through a TypeAdapter: the SDK defers building its models' own schemas
-                    adapter = pydantic.TypeAdapter(cls)
-                    if adapter.core_schema.get("type") == "model" and not _runs_code(adapter.core_schema):
-                        validator = adapter.validator
-                except Exception:  # pydantic v1, or not a model: left to the SDK
-                    pass
-                entry = _model_validators[id(cls)] = (cls, validator)
-    return entry[1]
+
+def _own_validator(cls: Any) -> Any:
+    import pydantic
+
+    try:  # through a TypeAdapter: the SDK defers building its models' own schemas
+        adapter = pydantic.TypeAdapter(cls)
+        if adapter.core_schema.get("type") == "model" and not _runs_code(adapter.core_schema):
+            return adapter.validator
+    except Exception:  # pydantic v1, or not a model: left to the SDK
+        pass
+    return None
 
 
 def forget() -> None:

@@ -30,9 +30,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import _backend, _errors
+from .. import _errors
 from .._events.errors import DEFAULT_ERROR_STATUS
-from .._frames.api import DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH, EventStreamDecoder, Message, limits
+from .._frames.api import EventStreamDecoder, Message
 from .._patching import Patch, Patches
 from .buffer import EventStreamBuffer
 from .errors import as_botocore_error
@@ -85,13 +85,13 @@ class _ParsedFraming:
 
     __slots__ = ("_decoder", "_first", "_parser")
 
-    def __init__(self, native: Any, parser: Any) -> None:
-        self._decoder = native.Decoder(**limits(DEFAULT_MAX_HEADERS_LENGTH, DEFAULT_MAX_PAYLOAD_LENGTH))
+    def __init__(self, parser: Any) -> None:
+        self._decoder = EventStreamDecoder(backend="native")
         self._parser = parser
         self._first = True
 
     def feed(self, chunk: bytes) -> list[Any]:
-        events: list[Any] = self._decoder.feed_parsed(chunk, self._parser, self._first)
+        events: list[Any] = self._decoder._impl.feed_parsed(chunk, self._parser, self._first)
         if events:
             self._first = False
         return events
@@ -104,10 +104,7 @@ def _framing(stream: Any) -> Any:
     """The framing of ``stream``: ``_ParsedFraming`` where its events have a proved native parser (bedrock-runtime's
     streams, on the native backend), else ``EventStreamDecoder``."""
     parser = parser_for(stream) if getattr(stream._output_shape, "name", None) in STREAMS else None
-    if parser is not None:
-        native = _backend.native_module(None)
-        return _ParsedFraming(native, parser)
-    return EventStreamDecoder()
+    return EventStreamDecoder() if parser is None else _ParsedFraming(parser)
 
 
 def model_status(output_shape: Any, headers: Any) -> int:

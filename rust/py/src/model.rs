@@ -293,16 +293,6 @@ impl ModelBuilder {
         r.end().or_decline()?;
         Ok(built)
     }
-
-    /// The model of an event's JSON bytes, or `None` where this builder declines them (the decoders ask, for
-    /// their pairs: `event::EventBuilder::pair`).
-    pub fn build_bytes<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match self.try_build(py, data) {
-            Ok(built) => Ok(Some(built)),
-            Err(Miss::Declined) => Ok(None),
-            Err(Miss::Error(err)) => Err(err),
-        }
-    }
 }
 
 #[pymethods]
@@ -328,6 +318,10 @@ impl ModelBuilder {
 
     /// The model built here, or `None` where this builder declines the bytes (the proofs and tests ask).
     fn build<'py>(&self, py: Python<'py>, data: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.build_bytes(py, data)
+        match self.try_build(py, data) {
+            Ok(built) => Ok(Some(built)),
+            Err(Miss::Declined) => Ok(None),
+            Err(Miss::Error(err)) => Err(err),
+        }
     }
 }
